@@ -1,0 +1,53 @@
+# The two commands: `make run` (the main job) and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+DATA ?=
+# Stage commands run by DVC find `dcp` on the PATH.
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: install run test test-fast lint format bench-etl clean
+
+install: $(INSTALLED)
+
+# Rebuilt only when the pins change, so a second `make install` is instant.
+$(INSTALLED): requirements.lock pyproject.toml
+	@python=$$(bash tools/find_python310.sh) && \
+	  { [ -x $(BIN)/python ] || $$python -m venv $(VENV); }
+	$(BIN)/pip install --quiet --disable-pip-version-check \
+	  -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps \
+	  --no-build-isolation -e .
+	$(BIN)/pip check
+	@touch $@
+
+# The embedded dataset through DVC, or a folder of your own with DATA=.
+run: install
+ifeq ($(DATA),)
+	$(BIN)/dvc repro
+else
+	$(BIN)/dcp etl --data "$(DATA)" \
+	  --output "data/external/$(notdir $(abspath $(DATA)))/tfrecords"
+endif
+
+test: install
+	$(BIN)/pytest
+
+test-fast: install
+	$(BIN)/pytest -m "not e2e"
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench-etl: install
+	$(BIN)/python bench/bench_etl.py
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

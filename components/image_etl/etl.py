@@ -1,0 +1,198 @@
+"""Run the image ETL end to end: check the folder, convert it with Beam,
+account for every file, publish the output atomically."""
+
+import csv
+import dataclasses
+import json
+import logging
+import posixpath
+import time
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from apache_beam.options.pipeline_options import PipelineOptions
+from tfx.dsl.io import fileio
+
+from components.image_etl.beam_etl import run_beam_etl
+from components.image_etl.dataset_layout import (
+    DatasetError,
+    QuarantinedFile,
+    scan_dataset,
+)
+from components.image_etl.image_records import MANIFEST_COLUMNS
+from components.image_etl.staged_output import staged_directory
+
+MANIFEST_FILE = "manifest.csv"
+QUARANTINE_FILE = "quarantine.csv"
+CLASSES_FILE = "classes.json"
+SUMMARY_FILE = "summary.json"
+
+ON_BAD_FILE_CHOICES = ("skip", "fail")
+_MAX_LISTED = 20
+
+
+@dataclasses.dataclass(frozen=True)
+class EtlSummary:
+    data_dir: str
+    output_dir: str
+    classes: tuple[str, ...]
+    images: dict[str, dict[str, int]]  # split → class → count
+    quarantined: tuple[QuarantinedFile, ...]
+    warnings: tuple[str, ...]
+    seconds: float
+
+    def to_json(self) -> dict[str, Any]:
+        summary = dataclasses.asdict(self)
+        summary["quarantined"] = [vars(q) for q in self.quarantined]
+        return summary
+
+    def format(self) -> str:
+        converted = sum(sum(c.values()) for c in self.images.values())
+        lines = [
+            f"ETL of {self.data_dir} done in {self.seconds:.1f} s:"
+            f" {converted} images converted,"
+            f" {len(self.quarantined)} quarantined.",
+        ]
+        for split, counts in self.images.items():
+            lines.append(
+                f"  {split}: {sum(counts.values())} images in"
+                f" {len(counts)} classes"
+            )
+        lines += [f"  warning: {warning}" for warning in self.warnings]
+        if self.quarantined:
+            lines.append(
+                "  quarantined (not converted; see"
+                f" {posixpath.join(self.output_dir, QUARANTINE_FILE)}):"
+            )
+            lines += _list_quarantined(self.quarantined)
+        lines.append(f"  output: {self.output_dir}")
+        return "\n".join(lines)
+
+
+def run_etl(
+    data_dir: str,
+    output_dir: str,
+    *,
+    splits: Sequence[str],
+    on_bad_file: str,
+    images_per_shard: int,
+    beam_args: Sequence[str] = (),
+) -> EtlSummary:
+    """Convert `data_dir/<split>/<class>/<image>` into `output_dir`.
+
+    Args:
+      data_dir: the image folder.
+      output_dir: replaced as a whole when the run succeeds, untouched
+        when it fails.
+      splits: the split folders to convert, e.g. ("train", "val").
+      on_bad_file: "skip" converts the good files and reports the bad
+        ones; "fail" publishes nothing if any file is bad.
+      images_per_shard: about how many images go into one TFRecord file.
+      beam_args: Beam pipeline options, e.g. ["--runner=FlinkRunner"].
+    """
+    if on_bad_file not in ON_BAD_FILE_CHOICES:
+        raise ValueError(
+            f"on_bad_file must be one of {ON_BAD_FILE_CHOICES},"
+            f" not {on_bad_file!r}"
+        )
+    started = time.monotonic()
+    splits = tuple(splits)
+    layout = scan_dataset(data_dir, splits)
+    for warning in layout.warnings:
+        logging.warning("%s", warning)
+    logging.info(
+        "ETL: %d image files in %s → %s",
+        len(layout.images),
+        ", ".join(splits),
+        output_dir,
+    )
+    with staged_directory(output_dir) as staging:
+        rows, unreadable = run_beam_etl(
+            layout,
+            splits,
+            staging,
+            images_per_shard=images_per_shard,
+            options=PipelineOptions(list(beam_args)),
+        )
+        quarantined = tuple(
+            sorted(layout.quarantined + tuple(unreadable), key=_by_path)
+        )
+        if quarantined and on_bad_file == "fail":
+            raise DatasetError(
+                f"{len(quarantined)} bad files in {data_dir}; nothing was"
+                " written. Fix or remove them, or rerun with"
+                " --on-bad-file=skip to convert the rest:\n"
+                + "\n".join(_list_quarantined(quarantined))
+            )
+        images = _count_images(rows, splits)
+        for split, counts in images.items():
+            if not counts:
+                raise DatasetError(
+                    f"{data_dir}/{split}: every image of the split is"
+                    " unusable; see the reasons below\n"
+                    + "\n".join(_list_quarantined(quarantined))
+                )
+        summary = EtlSummary(
+            data_dir=data_dir,
+            output_dir=output_dir,
+            classes=layout.classes,
+            images=images,
+            quarantined=quarantined,
+            warnings=layout.warnings,
+            seconds=round(time.monotonic() - started, 1),
+        )
+        _write_csv(staging, MANIFEST_FILE, MANIFEST_COLUMNS, rows)
+        _write_csv(
+            staging,
+            QUARANTINE_FILE,
+            ("path", "reason", "fix"),
+            [vars(q) for q in quarantined],
+        )
+        _write_json(staging, CLASSES_FILE, list(layout.classes))
+        _write_json(staging, SUMMARY_FILE, summary.to_json())
+    return summary
+
+
+def _by_path(entry: QuarantinedFile) -> str:
+    return entry.path
+
+
+def _count_images(
+    rows: list[dict[str, Any]], splits: Sequence[str]
+) -> dict[str, dict[str, int]]:
+    counts = Counter((row["split"], row["label_name"]) for row in rows)
+    return {
+        split: {
+            name: n for (s, name), n in sorted(counts.items()) if s == split
+        }
+        for split in splits
+    }
+
+
+def _list_quarantined(quarantined: Sequence[QuarantinedFile]) -> list[str]:
+    lines = [
+        f"    {q.path}: {q.reason} (fix: {q.fix})"
+        for q in quarantined[:_MAX_LISTED]
+    ]
+    if len(quarantined) > _MAX_LISTED:
+        lines.append(f"    ... and {len(quarantined) - _MAX_LISTED} more")
+    return lines
+
+
+def _write_csv(
+    directory: str,
+    name: str,
+    columns: Sequence[str],
+    rows: list[dict[str, Any]],
+) -> None:
+    with fileio.open(posixpath.join(directory, name), "w") as file:
+        writer = csv.DictWriter(file, fieldnames=list(columns))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _write_json(directory: str, name: str, value: Any) -> None:
+    with fileio.open(posixpath.join(directory, name), "w") as file:
+        json.dump(value, file, indent=2)
+        file.write("\n")

@@ -1,0 +1,111 @@
+"""One image file → one record: pixels checked, properties measured,
+ready to become a tf.train.Example and a manifest row."""
+
+import dataclasses
+import hashlib
+import posixpath
+from typing import Any
+
+import tensorflow as tf
+from tfx.dsl.io import fileio
+
+from components.image_etl.dataset_layout import SourceImage
+from components.image_etl.image_decoding import BadImageError, decode_image
+from components.image_etl.image_properties import image_properties
+from models import features
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageRecord:
+    split: str
+    path: str
+    label: int
+    label_name: str
+    sha256: str
+    width: int
+    height: int
+    channels: int
+    source_format: str
+    source_mode: str
+    properties: dict[str, float]
+    png: bytes
+
+
+MANIFEST_COLUMNS = (
+    "split",
+    features.PATH,
+    features.LABEL,
+    features.LABEL_NAME,
+    features.SHA256,
+    features.WIDTH,
+    features.HEIGHT,
+    features.CHANNELS,
+    "source_format",
+    "source_mode",
+    *features.PROPERTIES,
+)
+
+
+def load_image_record(
+    root: str, source: SourceImage, label: int
+) -> ImageRecord:
+    """Read and decode `root/source.path`; raise BadImageError if unusable."""
+    try:
+        with fileio.open(posixpath.join(root, source.path), "rb") as file:
+            data = file.read()
+    except (OSError, tf.errors.OpError) as error:
+        raise BadImageError(
+            f"unreadable file ({error})",
+            fix="check that the file exists and that you may read it",
+        ) from None
+    decoded = decode_image(data)
+    height, width, channels = decoded.pixels.shape
+    return ImageRecord(
+        split=source.split,
+        path=source.path,
+        label=label,
+        label_name=source.label_name,
+        sha256=hashlib.sha256(data).hexdigest(),
+        width=width,
+        height=height,
+        channels=channels,
+        source_format=decoded.source_format,
+        source_mode=decoded.source_mode,
+        properties=image_properties(decoded.pixels),
+        png=decoded.png,
+    )
+
+
+def to_tf_example(record: ImageRecord) -> tf.train.Example:
+    def as_bytes(value: bytes) -> tf.train.Feature:
+        return tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
+
+    def as_int(value: int) -> tf.train.Feature:
+        return tf.train.Feature(int64_list=tf.train.Int64List(value=[value]))
+
+    def as_float(value: float) -> tf.train.Feature:
+        return tf.train.Feature(float_list=tf.train.FloatList(value=[value]))
+
+    feature = {
+        features.IMAGE: as_bytes(record.png),
+        features.LABEL: as_int(record.label),
+        features.LABEL_NAME: as_bytes(record.label_name.encode()),
+        features.PATH: as_bytes(record.path.encode()),
+        features.SHA256: as_bytes(record.sha256.encode()),
+        features.WIDTH: as_int(record.width),
+        features.HEIGHT: as_int(record.height),
+        features.CHANNELS: as_int(record.channels),
+    }
+    for name, value in record.properties.items():
+        feature[name] = as_float(value)
+    return tf.train.Example(features=tf.train.Features(feature=feature))
+
+
+def manifest_row(record: ImageRecord) -> dict[str, Any]:
+    row = {
+        column: getattr(record, column)
+        for column in MANIFEST_COLUMNS
+        if column not in record.properties
+    }
+    row.update(record.properties)
+    return row

@@ -1,0 +1,41 @@
+"""Names of the features the ETL writes into each tf.train.Example.
+
+The ETL, the Transform and the analyses share these constants, so the
+names cannot drift apart.
+"""
+
+IMAGE = "image"  # PNG bytes of the image
+LABEL = "label"  # class index into the dataset's class list
+LABEL_NAME = "label_name"
+PATH = "path"  # relative to the dataset root, e.g. "train/i/0001.png"
+SHA256 = "sha256"  # of the source file's bytes
+WIDTH = "width"
+HEIGHT = "height"
+CHANNELS = "channels"
+
+# Image properties, for slicing and drift checks.
+BRIGHTNESS = "brightness"
+CONTRAST = "contrast"
+MEAN_RED = "mean_red"
+MEAN_GREEN = "mean_green"
+MEAN_BLUE = "mean_blue"
+STD_RED = "std_red"
+STD_GREEN = "std_green"
+STD_BLUE = "std_blue"
+BLUR = "blur"
+DARK_FRACTION = "dark_fraction"
+LIGHT_FRACTION = "light_fraction"
+
+PROPERTIES = (
+    BRIGHTNESS,
+    CONTRAST,
+    MEAN_RED,
+    MEAN_GREEN,
+    MEAN_BLUE,
+    STD_RED,
+    STD_GREEN,
+    STD_BLUE,
+    BLUR,
+    DARK_FRACTION,
+    LIGHT_FRACTION,
+)

@@ -1,0 +1,6 @@
+"""Pipeline configuration, runners and the `dcp` command line."""
+
+import os
+
+# Keras 3 in TF 2.16 breaks the TFLite converter; TFX needs tf-keras.
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")

@@ -1,0 +1,40 @@
+"""What a `dcp` run prints: our progress and results, warnings from the
+libraries, and not their start-up chatter."""
+
+import logging
+import os
+import re
+
+import components
+
+# Beam's local runner relays each worker's log entry as one line of
+# protobuf text, e.g. `severity: INFO ... message: "..." ...
+# log_location: "/path/file.py:12"`.
+_RELAY_LOGGER = "apache_beam.runners.portability.local_job_service"
+_RELAYED_MESSAGE = re.compile(r'message: "(.*?)" (?:instruction_id|log_loc)')
+_OWN_CODE = os.path.dirname(os.path.abspath(components.__file__))
+
+
+class _WorkerLogFilter(logging.Filter):
+    """Let through relayed worker messages from our own code, as plain
+    text, and errors; drop the worker harness's own start-up notes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR:
+            return True
+        entry = record.getMessage()
+        match = _RELAYED_MESSAGE.search(entry)
+        if match is None or _OWN_CODE not in entry:
+            return False
+        record.msg, record.args = match.group(1), ()
+        return True
+
+
+def configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("apache_beam").setLevel(logging.WARNING)
+    relay = logging.getLogger(_RELAY_LOGGER)
+    relay.setLevel(logging.INFO)
+    relay.addFilter(_WorkerLogFilter())
+    for noisy in ("absl", "tensorflow"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,41 @@
+"""Shared fixtures: real images to test on and a fast Beam runner."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from sklearn.datasets import load_digits, load_sample_image
+
+REPO = Path(__file__).resolve().parents[1]
+DCAI_ROOT = REPO.parent / "shared" / "datasets" / "dcai-roman"
+
+# Single-process Beam: small test data runs faster without worker start-up.
+IN_PROCESS_BEAM = ("--runner=DirectRunner", "--direct_running_mode=in_memory")
+
+
+@pytest.fixture(scope="session")
+def photo() -> np.ndarray:
+    """A real RGB photograph (scikit-learn's china.jpg), 427x640x3."""
+    return load_sample_image("china.jpg")
+
+
+@pytest.fixture(scope="session")
+def digit_images() -> list[np.ndarray]:
+    """Real hand-written digit scans as 32x32 uint8 gray images."""
+    from components.embedded_dataset.digits import render_digit
+
+    return [render_digit(scan, 32) for scan in load_digits().images[:40]]
+
+
+@pytest.fixture
+def dcai_root() -> Path:
+    if not DCAI_ROOT.is_dir():
+        pytest.skip(f"{DCAI_ROOT} is absent")
+    return DCAI_ROOT
+
+
+def save(path: Path, image: Image.Image, **options: object) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path, **options)
+    return path
