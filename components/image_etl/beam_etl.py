@@ -32,7 +32,7 @@ MANIFEST_PARTS = "manifest"
 QUARANTINE_PARTS = "quarantine"
 
 _QUARANTINE_TAG = "quarantine"
-_PROGRESS_SECONDS = 10.0
+_PROGRESS_SECONDS = 5.0
 
 
 class _ReadImages(beam.DoFn):
