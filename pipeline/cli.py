@@ -80,6 +80,7 @@ def _etl(
         splits=tuple(args.splits.split(",")) if args.splits else etl.splits,
         on_bad_file=args.on_bad_file or etl.on_bad_file,
         images_per_shard=etl.images_per_shard,
+        parallel_from_images=etl.parallel_from_images,
         beam_args=[*etl.beam_args, *beam_args],
     )
     print(summary.format())

@@ -31,6 +31,7 @@ class EtlConfig:
     splits: tuple[str, ...]
     on_bad_file: str
     images_per_shard: int
+    parallel_from_images: int
     beam_args: tuple[str, ...]
 
 

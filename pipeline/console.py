@@ -38,3 +38,6 @@ def configure_logging() -> None:
     relay.addFilter(_WorkerLogFilter())
     for noisy in ("absl", "tensorflow"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # It asks for python-snappy's CRC32C; crcmod's C extension, installed,
+    # is just as fast.
+    logging.getLogger("apache_beam.io.tfrecordio").setLevel(logging.ERROR)

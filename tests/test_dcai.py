@@ -22,6 +22,7 @@ def test_every_competition_file_is_converted_unchanged(dcai_root, tmp_path):
         splits=("train", "val"),
         on_bad_file="fail",
         images_per_shard=2000,
+        parallel_from_images=10_000,
         beam_args=(
             "--runner=DirectRunner",
             "--direct_running_mode=multi_processing",

@@ -88,6 +88,7 @@ def run(data: Path, output: Path, **overrides):
         "splits": SPLITS,
         "on_bad_file": "skip",
         "images_per_shard": 3,
+        "parallel_from_images": 10_000,
         "beam_args": IN_PROCESS_BEAM,
     }
     options.update(overrides)

@@ -11,7 +11,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import apache_beam as beam
-from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.options.pipeline_options import (
+    PipelineOptions,
+    StandardOptions,
+)
 from tfx.dsl.io import fileio
 
 from components.image_etl.dataset_layout import (
@@ -135,6 +138,34 @@ def ConvertImages(
         | "WriteQuarantine"
         >> beam.io.WriteToText(posixpath.join(parts, QUARANTINE_PARTS))
     )
+
+
+def beam_options(
+    beam_args: Sequence[str], *, images: int, parallel_from_images: int
+) -> PipelineOptions:
+    """Beam options from command-line style `beam_args`.
+
+    On the DirectRunner, unless `--direct_running_mode` is given, small
+    data runs in one process and data of `parallel_from_images` images or
+    more on all cores: each worker process costs seconds to start, more
+    than it saves on small data (see bench/RESULTS.md).
+    """
+    args = list(beam_args)
+    runner = PipelineOptions(args).view_as(StandardOptions).runner
+    if runner in (None, "DirectRunner") and not _given(
+        args, "--direct_running_mode"
+    ):
+        if images >= parallel_from_images:
+            args.append("--direct_running_mode=multi_processing")
+            if not _given(args, "--direct_num_workers"):
+                args.append("--direct_num_workers=0")  # all cores
+        else:
+            args.append("--direct_running_mode=in_memory")
+    return PipelineOptions(args)
+
+
+def _given(args: Sequence[str], flag: str) -> bool:
+    return any(arg == flag or arg.startswith(f"{flag}=") for arg in args)
 
 
 def run_beam_etl(

@@ -11,10 +11,9 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from apache_beam.options.pipeline_options import PipelineOptions
 from tfx.dsl.io import fileio
 
-from components.image_etl.beam_etl import run_beam_etl
+from components.image_etl.beam_etl import beam_options, run_beam_etl
 from components.image_etl.dataset_layout import (
     DatasetError,
     QuarantinedFile,
@@ -77,6 +76,7 @@ def run_etl(
     splits: Sequence[str],
     on_bad_file: str,
     images_per_shard: int,
+    parallel_from_images: int,
     beam_args: Sequence[str] = (),
 ) -> EtlSummary:
     """Convert `data_dir/<split>/<class>/<image>` into `output_dir`.
@@ -89,6 +89,8 @@ def run_etl(
       on_bad_file: "skip" converts the good files and reports the bad
         ones; "fail" publishes nothing if any file is bad.
       images_per_shard: about how many images go into one TFRecord file.
+      parallel_from_images: on the DirectRunner, use all cores from this
+        many images on, one process below (unless beam_args choose).
       beam_args: Beam pipeline options, e.g. ["--runner=FlinkRunner"].
     """
     if on_bad_file not in ON_BAD_FILE_CHOICES:
@@ -113,7 +115,11 @@ def run_etl(
             splits,
             staging,
             images_per_shard=images_per_shard,
-            options=PipelineOptions(list(beam_args)),
+            options=beam_options(
+                beam_args,
+                images=len(layout.images),
+                parallel_from_images=parallel_from_images,
+            ),
         )
         quarantined = tuple(
             sorted(layout.quarantined + tuple(unreadable), key=_by_path)
