@@ -20,6 +20,11 @@ $(INSTALLED): requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps \
 	  --no-build-isolation -e .
 	$(BIN)/pip check
+	@# Every Python of the venv (Beam workers, TFX executors, notebook
+	@# kernels, `tfx run create`) starts with tf-keras chosen, before any
+	@# import of TensorFlow: Keras 3 breaks the TFLite converter.
+	echo 'import os; os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")' \
+	  > "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/tf_legacy_keras.pth"
 	@touch $@
 
 # The embedded dataset through DVC, or a folder of your own with DATA=.
@@ -27,8 +32,7 @@ run: install
 ifeq ($(DATA),)
 	$(BIN)/dvc repro
 else
-	$(BIN)/dcp etl --data "$(DATA)" \
-	  --output "data/external/$(notdir $(abspath $(DATA)))/tfrecords"
+	$(BIN)/dcp run --data "$(DATA)"
 endif
 
 test: install

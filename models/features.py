@@ -39,3 +39,12 @@ PROPERTIES = (
     DARK_FRACTION,
     LIGHT_FRACTION,
 )
+
+# Written by the Transform (models/preprocessing.py) for the Trainer.
+TRANSFORMED_IMAGE = "image_xf"  # float32 [height, width, channels] in 0..1
+TRANSFORMED_LABEL = "label_xf"  # int64 class index
+
+
+def bucket_key(name: str) -> str:
+    """The Transform's quantile bucket of an image property, for slicing."""
+    return f"{name}_bucket"

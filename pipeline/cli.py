@@ -13,6 +13,7 @@ warnings.filterwarnings("ignore", category=FutureWarning, module=r"google\.")
 import argparse  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 from pipeline.config import Config, ConfigError, load_config  # noqa: E402
 from pipeline.console import configure_logging  # noqa: E402
@@ -25,6 +26,15 @@ commands:
               dcp etl
               dcp etl --data ~/photos --output data/photos-tfrecords
               dcp etl --on-bad-file fail -- --runner=FlinkRunner
+  pipeline  train, evaluate and export the fixed model with TFX
+              dcp pipeline
+              dcp pipeline -- --direct_running_mode=multi_processing
+  run       ETL and pipeline in one go, on your own folder too
+              dcp run --data ~/photos
+  kubeflow  compile for Kubeflow Pipelines 2, and submit a run
+              dcp kubeflow compile --image REGISTRY/dcp:1 \\
+                --pipeline-root gs://BUCKET/tfx --data-root gs://BUCKET/data
+              dcp kubeflow submit digits.json --endpoint http://localhost:8080
 
 Defaults come from params.yaml; flags override them. Arguments after
 `--` go to Apache Beam.
@@ -71,19 +81,110 @@ def _prepare(
 def _etl(
     args: argparse.Namespace, config: Config, beam_args: list[str]
 ) -> None:
+    _convert(
+        config,
+        data=args.data or config.etl.data,
+        output=args.output or config.etl.output,
+        splits=tuple(args.splits.split(",")) if args.splits else None,
+        on_bad_file=args.on_bad_file,
+        beam_args=beam_args,
+    )
+
+
+def _convert(
+    config: Config,
+    *,
+    data: str,
+    output: str,
+    splits: tuple[str, ...] | None,
+    on_bad_file: str | None,
+    beam_args: list[str],
+) -> None:
     from components.image_etl.etl import run_etl
 
     etl = config.etl
     summary = run_etl(
-        args.data or etl.data,
-        args.output or etl.output,
-        splits=tuple(args.splits.split(",")) if args.splits else etl.splits,
-        on_bad_file=args.on_bad_file or etl.on_bad_file,
+        data,
+        output,
+        splits=splits or etl.splits,
+        on_bad_file=on_bad_file or etl.on_bad_file,
         images_per_shard=etl.images_per_shard,
         parallel_from_images=etl.parallel_from_images,
         beam_args=[*etl.beam_args, *beam_args],
     )
     print(summary.format())
+
+
+def _pipeline(
+    args: argparse.Namespace, config: Config, beam_args: list[str]
+) -> int:
+    from pipeline.main_job import train_and_report
+
+    return train_and_report(
+        config,
+        data_root=args.data_root or config.etl.output,
+        pipeline_name=args.name or config.pipeline.name,
+        beam_args=beam_args,
+    )
+
+
+def _run(
+    args: argparse.Namespace, config: Config, beam_args: list[str]
+) -> int:
+    """ETL then pipeline; a folder of the user's own gets its own output
+    and pipeline name, so its runs are compared with each other only."""
+    from pipeline.main_job import train_and_report
+
+    data_root, name = config.etl.output, config.pipeline.name
+    if args.data:
+        name = Path(args.data).resolve().name
+        data_root = str(
+            Path(config.etl.output).parent / "external" / name / "tfrecords"
+        )
+    _convert(
+        config,
+        data=args.data or config.etl.data,
+        output=data_root,
+        splits=None,
+        on_bad_file=args.on_bad_file,
+        beam_args=[],
+    )
+    return train_and_report(
+        config, data_root=data_root, pipeline_name=name, beam_args=beam_args
+    )
+
+
+def _kubeflow_compile(
+    args: argparse.Namespace, config: Config, beam_args: list[str]
+) -> None:
+    from pipeline.kubeflow_runner import compile_pipeline
+
+    output = compile_pipeline(
+        config,
+        image=args.image,
+        output_file=args.output or f"{config.pipeline.name}.json",
+        pipeline_root=args.pipeline_root,
+        data_root=args.data_root,
+        serving_dir=args.serving_dir,
+        beam_pipeline_args=beam_args,
+    )
+    print(
+        f"Kubeflow pipeline written to {output}; its steps run {args.image}."
+    )
+
+
+def _kubeflow_submit(
+    args: argparse.Namespace, config: Config, beam_args: list[str]
+) -> None:
+    from pipeline.kubeflow_runner import submit
+
+    run_id = submit(
+        args.file,
+        endpoint=args.endpoint,
+        run_name=args.run_name,
+        experiment=args.experiment,
+    )
+    print(f"Run {run_id} started on {args.endpoint}.")
 
 
 def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
@@ -123,6 +224,51 @@ def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
         help="skip: quarantine bad files and go on; fail: stop the run",
     )
     etl.set_defaults(run=_etl)
+    pipeline = commands.add_parser(
+        "pipeline",
+        help="train and evaluate on the ETL output (dcp pipeline)",
+        epilog="Beam options go after `--`, e.g."
+        " dcp pipeline -- --direct_num_workers=2",
+    )
+    pipeline.add_argument(
+        "--data-root", help="ETL output folder (default: params.yaml)"
+    )
+    pipeline.add_argument("--name", help="pipeline name (default: params)")
+    pipeline.set_defaults(run=_pipeline)
+    run = commands.add_parser(
+        "run", help="ETL and pipeline in one go (dcp run --data DIR)"
+    )
+    run.add_argument(
+        "--data", help="image folder (default: the embedded dataset)"
+    )
+    run.add_argument("--on-bad-file", choices=("skip", "fail"))
+    run.set_defaults(run=_run)
+    kubeflow = commands.add_parser(
+        "kubeflow", help="compile for and submit to Kubeflow Pipelines 2"
+    ).add_subparsers(dest="action", required=True, metavar="ACTION")
+    compile_ = kubeflow.add_parser(
+        "compile",
+        help="write the pipeline spec (dcp kubeflow compile --image IMAGE)",
+    )
+    compile_.add_argument(
+        "--image", required=True, help="container image built from Dockerfile"
+    )
+    compile_.add_argument("--output", help="spec file (default: NAME.json)")
+    compile_.add_argument("--pipeline-root", help="e.g. gs://bucket/tfx")
+    compile_.add_argument("--data-root", help="ETL output the pods can read")
+    compile_.add_argument("--serving-dir", help="where the Pusher pushes")
+    compile_.set_defaults(run=_kubeflow_compile)
+    submit = kubeflow.add_parser(
+        "submit",
+        help="start a run (dcp kubeflow submit digits.json --endpoint URL)",
+    )
+    submit.add_argument("file", help="a spec from `dcp kubeflow compile`")
+    submit.add_argument(
+        "--endpoint", required=True, help="KFP API, e.g. http://localhost:8080"
+    )
+    submit.add_argument("--run-name")
+    submit.add_argument("--experiment")
+    submit.set_defaults(run=_kubeflow_submit)
     return parser.parse_args(argv), beam_args
 
 

@@ -1,8 +1,13 @@
-"""The typed configuration, read once from params.yaml."""
+"""The typed configuration, read once from params.yaml.
+
+Relative paths in it are relative to the folder of params.yaml, wherever
+the command runs from.
+"""
 
 import dataclasses
+import types
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar, get_args, get_origin
 
 import yaml
 
@@ -13,9 +18,13 @@ class ConfigError(ValueError):
     """params.yaml is missing, malformed or holds a bad value."""
 
 
+# A path in params.yaml, relative to its folder unless absolute or a URL.
+PathParam = Annotated[str, "path"]
+
+
 @dataclasses.dataclass(frozen=True)
 class PrepareConfig:
-    output: str
+    output: PathParam
     seed: int
     image_size: int
     val_fraction: float
@@ -26,8 +35,8 @@ class PrepareConfig:
 
 @dataclasses.dataclass(frozen=True)
 class EtlConfig:
-    data: str
-    output: str
+    data: PathParam
+    output: PathParam
     splits: tuple[str, ...]
     on_bad_file: str
     images_per_shard: int
@@ -36,9 +45,47 @@ class EtlConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class TransformConfig:
+    """Cleanup operations of models/preprocessing.py; 0 or null is off."""
+
+    median_filter: int
+    opening: int
+    adaptive_threshold: dict[str, float] | None
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainerConfig:
+    model: str
+    epochs: int | None  # None: the model's own
+    augment: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class EvaluatorConfig:
+    min_accuracy: float
+    max_accuracy_drop: float
+
+
+@dataclasses.dataclass(frozen=True)
+class PipelineConfig:
+    name: str
+    root: PathParam
+    metadata: PathParam
+    serving_dir: PathParam
+    metrics: PathParam
+    plots: PathParam
+    on_anomalies: str
+    beam_args: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
 class Config:
     prepare: PrepareConfig
     etl: EtlConfig
+    pipeline: PipelineConfig
+    transform: TransformConfig
+    trainer: TrainerConfig
+    evaluator: EvaluatorConfig
 
 
 def load_config(path: str | Path) -> Config:
@@ -64,7 +111,7 @@ def _build(cls: type[_T], raw: Any, path: Path, key: str) -> _T:
     where = f"{path}: {key}" if key else f"{path}"
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: expected a mapping, got {raw!r}")
-    fields = {f.name: f.type for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     unknown = sorted(set(raw) - set(fields))
     missing = sorted(set(fields) - set(raw))
     if unknown or missing:
@@ -73,16 +120,32 @@ def _build(cls: type[_T], raw: Any, path: Path, key: str) -> _T:
             f" expected exactly {sorted(fields)}"
         )
     values = {}
-    for name, kind in fields.items():
+    for name, field in fields.items():
         child = f"{key}.{name}" if key else name
-        if dataclasses.is_dataclass(kind):
-            values[name] = _build(kind, raw[name], path, child)  # type: ignore[arg-type]
+        if dataclasses.is_dataclass(field.type):
+            values[name] = _build(field.type, raw[name], path, child)  # type: ignore[arg-type]
+            continue
+        if get_origin(field.type) is Annotated:  # a PathParam
+            value = _convert(str, raw[name], f"{path}: {child}")
+            if "://" not in value:
+                value = str(path.parent / value)
         else:
-            values[name] = _convert(kind, raw[name], f"{path}: {child}")
+            value = _convert(field.type, raw[name], f"{path}: {child}")
+        values[name] = value
     return cls(**values)
 
 
 def _convert(kind: Any, value: Any, where: str) -> Any:
+    if isinstance(kind, types.UnionType):  # X | None
+        if value is None and type(None) in get_args(kind):
+            return None
+        (kind,) = (arg for arg in get_args(kind) if arg is not type(None))
+    if kind == dict[str, float]:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a mapping")
+        return {
+            k: _convert(float, v, f"{where}.{k}") for k, v in value.items()
+        }
     if kind == tuple[str, ...]:
         if not isinstance(value, list) or not all(
             isinstance(item, str) for item in value

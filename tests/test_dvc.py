@@ -1,5 +1,6 @@
 """`dvc repro` of the project's own dvc.yaml in a scratch copy."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -7,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.conftest import REPO
 
@@ -49,6 +51,9 @@ def project(tmp_path_factory) -> Path:
         if (REPO / name).is_file() and not name.startswith("data/"):
             (copy / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(REPO / name, copy / name)
+    params = yaml.safe_load((copy / "params.yaml").read_text())
+    params["trainer"]["epochs"] = 1  # the whole DAG, quickly
+    (copy / "params.yaml").write_text(yaml.safe_dump(params))
     sh("git", "init", "-q", cwd=copy)
     sh("git", "add", "-A", cwd=copy)
     sh(
@@ -71,7 +76,14 @@ def test_repro_twice_the_second_does_nothing(project):
     assert "Running stage 'prepare'" in first
     assert "Running stage 'etl'" in first
     assert "1630 images converted, 3 quarantined" in first
+    assert "Running stage 'pipeline'" in first
+    assert "Eval accuracy" in first
     outputs = snapshot(project / "data")
+    metrics = json.loads((project / "metrics.json").read_text())
+    assert metrics["eval_examples"] == 275
+    assert "metrics.json" in sh("dvc", "metrics", "show", cwd=project)
+    confusion = (project / "plots" / "confusion_matrix.csv").read_text()
+    assert len(confusion.splitlines()) == 1 + 275
 
     second = sh("dvc", "repro", cwd=project)
     assert "Running stage" not in second

@@ -1,0 +1,75 @@
+"""The pipeline as params.yaml describes it, for every runner."""
+
+import json
+import posixpath
+from collections.abc import Sequence
+
+from tfx import v1 as tfx
+from tfx.dsl.io import fileio
+from tfx.orchestration import metadata
+
+from components.image_etl.etl import CLASSES_FILE
+from models.registry import get_model_spec
+from pipeline.config import Config
+from pipeline.evaluation import eval_config
+from pipeline.tfx_pipeline import SPLIT_FOLDERS, create_pipeline
+
+
+def pipeline_from_params(
+    config: Config,
+    *,
+    metadata_connection_config: metadata.ConnectionConfigType | None,
+    data_root: str | None = None,
+    pipeline_name: str | None = None,
+    beam_pipeline_args: Sequence[str] = (),
+    compare_with_blessed: bool = True,
+) -> tfx.dsl.Pipeline:
+    """Build the pipeline over `data_root` (default: the ETL output in
+    params.yaml); `beam_pipeline_args` come after those of params.yaml."""
+    data_root = data_root or config.etl.output
+    classes = read_classes(data_root)
+    splits = [
+        split
+        for split, folder in SPLIT_FOLDERS.items()
+        if fileio.isdir(posixpath.join(data_root, folder))
+    ]
+    model = get_model_spec(config.trainer.model)
+    transform = config.transform
+    return create_pipeline(
+        pipeline_name=pipeline_name or config.pipeline.name,
+        pipeline_root=config.pipeline.root,
+        data_root=data_root,
+        splits=splits,
+        transform_config={
+            "image_size": model.image_size,
+            "channels": model.channels,
+            "median_filter": transform.median_filter,
+            "opening": transform.opening,
+            "adaptive_threshold": transform.adaptive_threshold,
+        },
+        trainer_config={
+            "model": model.name,
+            "num_classes": len(classes),
+            "epochs": config.trainer.epochs,
+            "augment": config.trainer.augment,
+        },
+        eval_config=eval_config(
+            len(classes),
+            min_accuracy=config.evaluator.min_accuracy,
+            max_accuracy_drop=config.evaluator.max_accuracy_drop,
+        ),
+        serving_dir=config.pipeline.serving_dir,
+        metadata_connection_config=metadata_connection_config,
+        beam_pipeline_args=[*config.pipeline.beam_args, *beam_pipeline_args],
+        compare_with_blessed=compare_with_blessed,
+    )
+
+
+def read_classes(data_root: str) -> list[str]:
+    path = posixpath.join(data_root, CLASSES_FILE)
+    if not fileio.exists(path):
+        raise ValueError(
+            f"{path}: not found; run `dcp etl` first to convert the images"
+        )
+    with fileio.open(path, "r") as file:
+        return list(json.load(file))

@@ -1,0 +1,28 @@
+"""Run the pipeline in this process with TFX's LocalDagRunner, metadata
+in SQLite:
+
+  python pipeline/local_runner.py
+  tfx pipeline create --engine local --pipeline_path pipeline/local_runner.py
+  tfx run create --engine local --pipeline_name digits
+
+Run it from the project folder: it reads ./params.yaml.
+"""
+
+from tfx import v1 as tfx
+
+from pipeline.config import load_config
+from pipeline.from_params import pipeline_from_params
+
+
+def run(params: str = "params.yaml") -> None:
+    config = load_config(params)
+    metadata = tfx.orchestration.metadata.sqlite_metadata_connection_config(
+        config.pipeline.metadata
+    )
+    tfx.orchestration.LocalDagRunner().run(
+        pipeline_from_params(config, metadata_connection_config=metadata)
+    )
+
+
+if __name__ == "__main__":
+    run()

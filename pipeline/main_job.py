@@ -1,0 +1,54 @@
+"""Train and evaluate the fixed model on an ETL output with the Beam
+runner, then report: the summary on the terminal, metrics and plots for
+DVC."""
+
+import logging
+from collections.abc import Sequence
+
+from tfx import v1 as tfx
+
+from pipeline.beam_runner import run_pipeline
+from pipeline.config import Config
+from pipeline.from_params import read_classes
+from pipeline.run_report import format_summary, write_dvc_files
+from pipeline.run_results import read_results
+
+
+def train_and_report(
+    config: Config,
+    *,
+    data_root: str,
+    pipeline_name: str,
+    beam_args: Sequence[str] = (),
+) -> int:
+    """Run the pipeline; return the exit status: 1 when the data has
+    anomalies and params.yaml says to fail on them, else 0."""
+    logging.info("Pipeline %s on %s", pipeline_name, data_root)
+    run_pipeline(
+        config,
+        data_root=data_root,
+        pipeline_name=pipeline_name,
+        beam_args=beam_args,
+    )
+    results = read_results(
+        tfx.orchestration.metadata.sqlite_metadata_connection_config(
+            config.pipeline.metadata
+        ),
+        pipeline_name,
+        read_classes(data_root),
+    )
+    write_dvc_files(
+        results,
+        metrics_file=config.pipeline.metrics,
+        plots_dir=config.pipeline.plots,
+    )
+    print(format_summary(results, metrics_file=config.pipeline.metrics))
+    if config.pipeline.on_anomalies == "fail" and any(
+        results.anomalies.values()
+    ):
+        print(
+            "The data has anomalies and pipeline.on_anomalies is 'fail':"
+            " fix the data, or update the schema if the change is intended."
+        )
+        return 1
+    return 0

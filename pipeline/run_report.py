@@ -1,0 +1,67 @@
+"""A run's summary for the terminal, and its figures for DVC."""
+
+import csv
+import json
+from pathlib import Path
+
+from pipeline.run_results import RunResults
+
+_WORST_SLICES = 3
+
+
+def format_summary(results: RunResults, *, metrics_file: str) -> str:
+    tflite = results.tflite
+    lines = [
+        f"Eval accuracy {results.accuracy:.3f} on"
+        f" {results.eval_examples} images;"
+        f" {'blessed' if results.blessed else 'not blessed'}.",
+        f"  TFLite int8: {tflite['int8_bytes'] / 1024:.0f} KiB, accuracy"
+        f" {tflite['int8_accuracy']:.3f} (float32:"
+        f" {tflite['float32_bytes'] / 1024:.0f} KiB,"
+        f" {tflite['float32_accuracy']:.3f})",
+        "  per class: "
+        + ", ".join(
+            f"{name} {accuracy:.2f}"
+            for name, accuracy in results.per_class_accuracy.items()
+        ),
+        "  worst slices: "
+        + ", ".join(
+            f"{s.feature}={s.value} {s.accuracy:.2f} ({s.examples} images)"
+            for s in results.slices[:_WORST_SLICES]
+        ),
+    ]
+    anomalies = [
+        f"  anomaly in {split}: {text}"
+        for split, found in results.anomalies.items()
+        for text in found
+    ]
+    lines += anomalies or ["  no anomalies in the data against the schema"]
+    lines += [
+        f"  model: {results.artifacts['model']}",
+        f"  evaluation: {results.artifacts['evaluation']}",
+        f"  TFLite models: {tflite['dir']}",
+        f"  metrics: {metrics_file}",
+    ]
+    return "\n".join(lines)
+
+
+def write_dvc_files(
+    results: RunResults, *, metrics_file: str, plots_dir: str
+) -> None:
+    """metrics.json for `dvc metrics`, CSVs for `dvc plots`: a confusion
+    matrix (one row per eval image, as DVC's confusion template reads it)
+    and per-class accuracy."""
+    Path(metrics_file).write_text(
+        json.dumps(results.metrics(), indent=2) + "\n"
+    )
+    plots = Path(plots_dir)
+    plots.mkdir(parents=True, exist_ok=True)
+    with (plots / "confusion_matrix.csv").open("w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(["actual", "predicted"])
+        for (actual, predicted), count in sorted(results.confusion.items()):
+            writer.writerows([[actual, predicted]] * count)
+    with (plots / "per_class_accuracy.csv").open("w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(["class", "accuracy"])
+        writer.writerows(results.per_class_accuracy.items())

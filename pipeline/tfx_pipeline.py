@@ -1,0 +1,143 @@
+"""The TFX DAG, built in one place; runners only choose where it runs."""
+
+from collections.abc import Sequence
+from typing import Any
+
+import tensorflow_model_analysis as tfma
+from tfx import v1 as tfx
+from tfx.orchestration import metadata
+
+from components.tflite_export.component import TFLiteExport
+
+# The ETL's split folders, and the names TFX gives them.
+SPLIT_FOLDERS = {"train": "train", "eval": "val", "test": "test"}
+
+
+def create_pipeline(
+    *,
+    pipeline_name: str,
+    pipeline_root: str,
+    data_root: str,
+    splits: Sequence[str],
+    transform_config: dict[str, Any],
+    trainer_config: dict[str, Any],
+    eval_config: tfma.EvalConfig,
+    serving_dir: str,
+    metadata_connection_config: metadata.ConnectionConfigType | None,
+    beam_pipeline_args: Sequence[str] = (),
+    enable_cache: bool = True,
+    compare_with_blessed: bool = True,
+) -> tfx.dsl.Pipeline:
+    """Build the pipeline over the ETL's TFRecords in `data_root`.
+
+    Args:
+      pipeline_name: the name MLMD and the TFX CLI know it by.
+      pipeline_root: where artifacts are written.
+      data_root: the ETL output: `<folder>/*.tfrecord.gz` per split.
+      splits: TFX split names to import, among "train", "eval", "test".
+      transform_config: custom_config of models.preprocessing.
+      trainer_config: custom_config of models.trainer.run_fn.
+      eval_config: what the Evaluator measures and what blesses a model.
+      serving_dir: where the Pusher puts a blessed model.
+      metadata_connection_config: MLMD store; None where the orchestrator
+        provides it (Kubeflow).
+      beam_pipeline_args: options of the Beam-powered components.
+      enable_cache: reuse executions whose inputs did not change.
+      compare_with_blessed: evaluate against the latest blessed model;
+        its resolver needs an orchestrator that runs resolver steps.
+    """
+    # Read the ETL's TFRecords as they are, one split per folder.
+    example_gen = tfx.components.ImportExampleGen(
+        input_base=data_root,
+        input_config=tfx.proto.Input(
+            splits=[
+                tfx.proto.Input.Split(
+                    name=split, pattern=f"{SPLIT_FOLDERS[split]}/*"
+                )
+                for split in splits
+            ]
+        ),
+    )
+    # Per-split statistics of every feature, image properties included.
+    statistics_gen = tfx.components.StatisticsGen(
+        examples=example_gen.outputs["examples"]
+    )
+    # A schema inferred from those statistics.
+    schema_gen = tfx.components.SchemaGen(
+        statistics=statistics_gen.outputs["statistics"],
+        infer_feature_shape=True,
+    )
+    # Anomalies of each split against the schema.
+    example_validator = tfx.components.ExampleValidator(
+        statistics=statistics_gen.outputs["statistics"],
+        schema=schema_gen.outputs["schema"],
+    )
+    # Decode, resize, scale and clean the images inside the graph, so
+    # training and serving preprocess alike.
+    transform = tfx.components.Transform(
+        examples=example_gen.outputs["examples"],
+        schema=schema_gen.outputs["schema"],
+        preprocessing_fn="models.preprocessing.preprocessing_fn",
+        custom_config=transform_config,
+    )
+    # Train the fixed model; keep the epoch with the best eval accuracy.
+    trainer = tfx.components.Trainer(
+        run_fn="models.trainer.run_fn",
+        examples=transform.outputs["transformed_examples"],
+        transform_graph=transform.outputs["transform_graph"],
+        schema=schema_gen.outputs["schema"],
+        train_args=tfx.proto.TrainArgs(splits=["train"]),
+        eval_args=tfx.proto.EvalArgs(splits=["eval"]),
+        custom_config=trainer_config,
+    )
+    # The latest blessed model, to compare the new one against.
+    baseline = tfx.dsl.Resolver(
+        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+        model_blessing=tfx.dsl.Channel(
+            type=tfx.types.standard_artifacts.ModelBlessing
+        ),
+    ).with_id("latest_blessed_model")
+    # Accuracy by class and by image property; blesses or not.
+    evaluator = tfx.components.Evaluator(
+        examples=example_gen.outputs["examples"],
+        model=trainer.outputs["model"],
+        baseline_model=(
+            baseline.outputs["model"] if compare_with_blessed else None
+        ),
+        eval_config=eval_config,
+    )
+    # float32 and int8 TFLite models, with the int8 model's accuracy.
+    tflite_export = TFLiteExport(
+        model=trainer.outputs["model"],
+        examples=transform.outputs["transformed_examples"],
+    )
+    # Copy a blessed model to the serving folder.
+    pusher = tfx.components.Pusher(
+        model=trainer.outputs["model"],
+        model_blessing=evaluator.outputs["blessing"],
+        push_destination=tfx.proto.PushDestination(
+            filesystem=tfx.proto.PushDestination.Filesystem(
+                base_directory=serving_dir
+            )
+        ),
+    )
+    return tfx.dsl.Pipeline(
+        pipeline_name=pipeline_name,
+        pipeline_root=pipeline_root,
+        components=[
+            example_gen,
+            statistics_gen,
+            schema_gen,
+            example_validator,
+            transform,
+            trainer,
+            *([baseline] if compare_with_blessed else []),
+            evaluator,
+            tflite_export,
+            pusher,
+        ],
+        enable_cache=enable_cache,
+        metadata_connection_config=metadata_connection_config,
+        beam_pipeline_args=list(beam_pipeline_args),
+    )
