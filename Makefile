@@ -7,7 +7,7 @@ DATA ?=
 # Stage commands run by DVC find `dcp` on the PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install run test test-fast lint format bench-etl clean
+.PHONY: install run test test-fast lint format bench-etl bench-pipeline clean
 
 install: $(INSTALLED)
 
@@ -52,6 +52,9 @@ format: install
 
 bench-etl: install
 	$(BIN)/python bench/bench_etl.py
+
+bench-pipeline: install
+	$(BIN)/python bench/bench_pipeline.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -99,6 +99,7 @@ def _convert(
     splits: tuple[str, ...] | None,
     on_bad_file: str | None,
     beam_args: list[str],
+    reuse_unchanged: bool = False,
 ) -> None:
     from components.image_etl.etl import run_etl
 
@@ -111,6 +112,7 @@ def _convert(
         images_per_shard=etl.images_per_shard,
         parallel_from_images=etl.parallel_from_images,
         beam_args=[*etl.beam_args, *beam_args],
+        reuse_unchanged=reuse_unchanged,
     )
     print(summary.format())
 
@@ -148,6 +150,8 @@ def _run(
         splits=None,
         on_bad_file=args.on_bad_file,
         beam_args=[],
+        # Unchanged images keep their TFRecords, so TFX reuses its cache.
+        reuse_unchanged=True,
     )
     return train_and_report(
         config, data_root=data_root, pipeline_name=name, beam_args=beam_args

@@ -30,14 +30,41 @@ class _WorkerLogFilter(logging.Filter):
         return True
 
 
+# TFX's orchestrators log each component's start and end: the progress
+# of a pipeline run.
+_TFX_PROGRESS = re.compile(r"(node|Component) \S+ is (running|finished)\.")
+# Warnings TFX 1.16 and Beam 2.61 give on every run, about themselves.
+_HARMLESS = (
+    "ArtifactQuery.property_predicate is not supported",
+    "No iterator is returned by the process method",
+    "does not have payload_format custom property",
+)
+
+
+class _LibraryLogFilter(logging.Filter):
+    """Of TFX's own logging (absl), the progress lines and warnings; none
+    of the harmless warnings."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if any(harmless in message for harmless in _HARMLESS):
+            return False
+        if record.name == "absl" and record.levelno < logging.WARNING:
+            return _TFX_PROGRESS.fullmatch(message) is not None
+        return True
+
+
 def configure_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    # force: importing TFX may already have configured the root logger.
+    logging.basicConfig(level=logging.INFO, format="%(message)s", force=True)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_LibraryLogFilter())
     logging.getLogger("apache_beam").setLevel(logging.WARNING)
     relay = logging.getLogger(_RELAY_LOGGER)
     relay.setLevel(logging.INFO)
     relay.addFilter(_WorkerLogFilter())
-    for noisy in ("absl", "tensorflow"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("absl").setLevel(logging.INFO)
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
     # It asks for python-snappy's CRC32C; crcmod's C extension, installed,
     # is just as fast.
     logging.getLogger("apache_beam.io.tfrecordio").setLevel(logging.ERROR)

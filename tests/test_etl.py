@@ -243,3 +243,20 @@ def test_killed_run_leaves_no_partial_output(tmp_path, digit_images):
     subprocess.run(command, cwd=REPO, check=True, capture_output=True)
     assert len(read_csv(output / "manifest.csv")) == 600
     assert sorted(p.name for p in tmp_path.iterdir()) == ["images", "out"]
+
+
+def test_unchanged_input_reuses_the_output(mixed_folder, tmp_path):
+    root, _ = mixed_folder
+    output = tmp_path / "out"
+    first = run(root, output, reuse_unchanged=True)
+    shards = {p: p.stat().st_mtime_ns for p in output.rglob("*.gz")}
+    again = run(root, output, reuse_unchanged=True)
+    assert again == first
+    assert {p: p.stat().st_mtime_ns for p in output.rglob("*.gz")} == shards
+
+    changed = root / "val" / "digit" / "0.png"
+    changed.write_bytes(changed.read_bytes())  # same bytes, new mtime
+    os.utime(changed, ns=(1, 1))
+    third = run(root, output, reuse_unchanged=True)
+    assert third.fingerprint != first.fingerprint
+    assert {p: p.stat().st_mtime_ns for p in output.rglob("*.gz")} != shards

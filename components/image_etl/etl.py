@@ -3,6 +3,7 @@ account for every file, publish the output atomically."""
 
 import csv
 import dataclasses
+import hashlib
 import json
 import logging
 import posixpath
@@ -16,6 +17,7 @@ from tfx.dsl.io import fileio
 from components.image_etl.beam_etl import beam_options, run_beam_etl
 from components.image_etl.dataset_layout import (
     DatasetError,
+    DatasetLayout,
     QuarantinedFile,
     scan_dataset,
 )
@@ -40,11 +42,26 @@ class EtlSummary:
     quarantined: tuple[QuarantinedFile, ...]
     warnings: tuple[str, ...]
     seconds: float
+    # Of the input files (names, sizes, modification times) and settings.
+    fingerprint: str
 
     def to_json(self) -> dict[str, Any]:
         summary = dataclasses.asdict(self)
         summary["quarantined"] = [vars(q) for q in self.quarantined]
         return summary
+
+    @classmethod
+    def from_json(cls, summary: dict[str, Any]) -> "EtlSummary":
+        return cls(
+            **{
+                **summary,
+                "classes": tuple(summary["classes"]),
+                "quarantined": tuple(
+                    QuarantinedFile(**q) for q in summary["quarantined"]
+                ),
+                "warnings": tuple(summary["warnings"]),
+            }
+        )
 
     def format(self) -> str:
         converted = sum(sum(c.values()) for c in self.images.values())
@@ -78,6 +95,7 @@ def run_etl(
     images_per_shard: int,
     parallel_from_images: int,
     beam_args: Sequence[str] = (),
+    reuse_unchanged: bool = False,
 ) -> EtlSummary:
     """Convert `data_dir/<split>/<class>/<image>` into `output_dir`.
 
@@ -92,6 +110,9 @@ def run_etl(
       parallel_from_images: on the DirectRunner, use all cores from this
         many images on, one process below (unless beam_args choose).
       beam_args: Beam pipeline options, e.g. ["--runner=FlinkRunner"].
+      reuse_unchanged: keep an existing output made from the same files
+        (names, sizes, modification times) with the same settings; new
+        TFRecord files would make TFX's ImportExampleGen miss its cache.
     """
     if on_bad_file not in ON_BAD_FILE_CHOICES:
         raise ValueError(
@@ -101,6 +122,14 @@ def run_etl(
     started = time.monotonic()
     splits = tuple(splits)
     layout = scan_dataset(data_dir, splits)
+    fingerprint = input_fingerprint(
+        layout, {"on_bad_file": on_bad_file, "shard": images_per_shard}
+    )
+    if reuse_unchanged:
+        previous = _previous_summary(output_dir)
+        if previous is not None and previous.fingerprint == fingerprint:
+            logging.info("ETL: %s is up to date with %s", output_dir, data_dir)
+            return previous
     for warning in layout.warnings:
         logging.warning("%s", warning)
     logging.info(
@@ -147,6 +176,7 @@ def run_etl(
             quarantined=quarantined,
             warnings=layout.warnings,
             seconds=round(time.monotonic() - started, 1),
+            fingerprint=fingerprint,
         )
         _write_csv(staging, MANIFEST_FILE, MANIFEST_COLUMNS, rows)
         _write_csv(
@@ -158,6 +188,30 @@ def run_etl(
         _write_json(staging, CLASSES_FILE, list(layout.classes))
         _write_json(staging, SUMMARY_FILE, summary.to_json())
     return summary
+
+
+def input_fingerprint(layout: DatasetLayout, settings: dict[str, Any]) -> str:
+    """A digest of what decides the ETL's output: every file's name, size
+    and modification time, and the settings."""
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
+    paths = [i.path for i in layout.images] + [
+        q.path for q in layout.quarantined
+    ]
+    for path in sorted(paths):
+        stat = fileio.stat(posixpath.join(layout.root, path))
+        digest.update(f"{path}\0{stat.length}\0{stat.mtime_nsec}\n".encode())
+    return digest.hexdigest()
+
+
+def _previous_summary(output_dir: str) -> EtlSummary | None:
+    path = posixpath.join(output_dir, SUMMARY_FILE)
+    if not fileio.exists(path):
+        return None
+    with fileio.open(path, "r") as file:
+        summary = json.load(file)
+    if "fingerprint" not in summary:
+        return None
+    return EtlSummary.from_json(summary)
 
 
 def _by_path(entry: QuarantinedFile) -> str:
