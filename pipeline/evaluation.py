@@ -44,15 +44,17 @@ def eval_config(
                 metrics=[
                     tfma.MetricConfig(
                         class_name="SparseCategoricalAccuracy",
-                        threshold=tfma.MetricThreshold(
-                            value_threshold=tfma.GenericValueThreshold(
-                                lower_bound={"value": min_accuracy}
-                            ),
-                            change_threshold=tfma.GenericChangeThreshold(
-                                direction=tfma.MetricDirection.HIGHER_IS_BETTER,
-                                absolute={"value": -max_accuracy_drop},
-                            ),
-                        ),
+                        # On the overall slice only: a weak class or
+                        # slice is for the report, not a reason to refuse
+                        # the model.
+                        per_slice_thresholds=[
+                            tfma.PerSliceMetricThreshold(
+                                slicing_specs=[tfma.SlicingSpec()],
+                                threshold=_blessing_threshold(
+                                    min_accuracy, max_accuracy_drop
+                                ),
+                            )
+                        ],
                     ),
                     tfma.MetricConfig(class_name="ExampleCount"),
                     tfma.MetricConfig(
@@ -70,6 +72,20 @@ def eval_config(
                 ],
             ),
         ],
+    )
+
+
+def _blessing_threshold(
+    min_accuracy: float, max_accuracy_drop: float
+) -> tfma.MetricThreshold:
+    return tfma.MetricThreshold(
+        value_threshold=tfma.GenericValueThreshold(
+            lower_bound={"value": min_accuracy}
+        ),
+        change_threshold=tfma.GenericChangeThreshold(
+            direction=tfma.MetricDirection.HIGHER_IS_BETTER,
+            absolute={"value": -max_accuracy_drop},
+        ),
     )
 
 

@@ -97,6 +97,8 @@ def project(tmp_path_factory) -> Path:
         plots=str(root / "plots"),
     )
     params["trainer"]["epochs"] = 1
+    # One epoch on 120 images: bless whatever it learns, to see the push.
+    params["evaluator"]["min_accuracy"] = 0.0
     (root / "params.yaml").write_text(yaml.safe_dump(params))
     return root
 
@@ -127,6 +129,9 @@ def test_first_run_executes_every_component(project, first_run):
         "blur_bucket",
     }
     assert sum(results.confusion.values()) == 40
+    # Blessed (min_accuracy 0), so the Pusher copied it to serving.
+    assert results.blessed
+    assert list((project / "serving").iterdir())
     tflite = results.tflite
     assert tflite["eval_examples"] == 40
     assert tflite["int8_bytes"] < tflite["float32_bytes"] / 3
