@@ -33,6 +33,12 @@ def pipeline_from_params(
         for split, folder in SPLIT_FOLDERS.items()
         if fileio.isdir(posixpath.join(data_root, folder))
     ]
+    for needed in ("train", "eval"):
+        if needed not in splits:
+            raise ValueError(
+                f"{data_root}/{SPLIT_FOLDERS[needed]}: not found; the"
+                " pipeline trains on train/ and evaluates on val/"
+            )
     model = get_model_spec(config.trainer.model)
     transform = config.transform
     return create_pipeline(

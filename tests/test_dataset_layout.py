@@ -83,3 +83,12 @@ def test_folders_that_are_not_splits_are_reported(tmp_path, digit_images):
     layout = scan_dataset(str(root), SPLITS)
     assert len(layout.warnings) == 1
     assert layout.warnings[0].startswith("extra/: 1 files not converted")
+
+
+def test_a_split_without_a_folder_is_left_out_with_a_warning(
+    tmp_path, digit_images
+):
+    root = digit_folder(tmp_path, digit_images, {"train": ["a"], "val": ["a"]})
+    layout = scan_dataset(str(root), ("train", "val", "test"))
+    assert {i.split for i in layout.images} == {"train", "val"}
+    assert layout.warnings == ("test/: no such folder; the split is left out",)

@@ -35,6 +35,7 @@ class QuarantinedFile:
 @dataclasses.dataclass(frozen=True)
 class DatasetLayout:
     root: str
+    splits: tuple[str, ...]  # the configured splits that have a folder
     classes: tuple[str, ...]  # sorted; a label is an index into it
     images: tuple[SourceImage, ...]
     quarantined: tuple[QuarantinedFile, ...]  # found unusable by layout
@@ -44,9 +45,10 @@ class DatasetLayout:
 def scan_dataset(root: str, splits: tuple[str, ...]) -> DatasetLayout:
     """List `root/<split>/<class>/<file>` for the given splits.
 
-    Files in the wrong place or with a foreign extension are quarantined,
-    folders that are not a split are reported as warnings, and a dataset
-    or split without images is an error.
+    Files in the wrong place or with a foreign extension are quarantined;
+    folders that are not a split, and splits without a folder, are
+    reported as warnings; a dataset, or a split folder, without images is
+    an error.
     """
     if not fileio.isdir(root):
         raise DatasetError(
@@ -65,10 +67,14 @@ def scan_dataset(root: str, splits: tuple[str, ...]) -> DatasetLayout:
                 f"{entry}/: {count} files not converted, since {entry!r} is"
                 f" not one of the splits {', '.join(splits)}"
             )
+    present = [
+        split for split in splits if fileio.isdir(posixpath.join(root, split))
+    ]
     for split in splits:
-        split_dir = posixpath.join(root, split)
-        if fileio.isdir(split_dir):
-            _scan_split(root, split, images, quarantined)
+        if split not in present:
+            warnings.append(f"{split}/: no such folder; the split is left out")
+    for split in present:
+        _scan_split(root, split, images, quarantined)
     if not images:
         raise DatasetError(
             f"{root}: no images found in any of the splits"
@@ -76,7 +82,7 @@ def scan_dataset(root: str, splits: tuple[str, ...]) -> DatasetLayout:
             f" {root}/{splits[0]}/<class>/<image>.png"
         )
     found_splits = {image.split for image in images}
-    for split in splits:
+    for split in present:
         if split not in found_splits:
             raise DatasetError(
                 f"{root}/{split}: the split has no images; add images as"
@@ -84,15 +90,16 @@ def scan_dataset(root: str, splits: tuple[str, ...]) -> DatasetLayout:
                 " of the configured splits"
             )
     classes = tuple(sorted({image.label_name for image in images}))
-    for split in splits:
-        present = {i.label_name for i in images if i.split == split}
-        missing = [name for name in classes if name not in present]
+    for split in present:
+        in_split = {i.label_name for i in images if i.split == split}
+        missing = [name for name in classes if name not in in_split]
         if missing:
             warnings.append(
                 f"{split}: no images of class {', '.join(missing)}"
             )
     return DatasetLayout(
         root=root,
+        splits=tuple(present),
         classes=classes,
         images=tuple(images),
         quarantined=tuple(quarantined),

@@ -120,8 +120,8 @@ def run_etl(
             f" not {on_bad_file!r}"
         )
     started = time.monotonic()
-    splits = tuple(splits)
-    layout = scan_dataset(data_dir, splits)
+    layout = scan_dataset(data_dir, tuple(splits))
+    splits = layout.splits
     fingerprint = input_fingerprint(
         layout, {"on_bad_file": on_bad_file, "shard": images_per_shard}
     )
