@@ -145,7 +145,16 @@ def test_rerun_with_nothing_changed_is_served_from_the_cache(
 ):
     local_runner.run(str(project / "params.yaml"))
     states = node_states(project / "metadata.sqlite")
+    # The first run's model was blessed, so the Evaluator now has a
+    # baseline it did not have: it, and the Pusher after it, run again.
     # The resolver looks up the latest blessed model afresh every run.
+    rerun = {"latest_blessed_model", "Evaluator", "Pusher"}
+    assert {n for n, state in states.items() if state != CACHED} == rerun
+    assert {states[n] for n in rerun} == {COMPLETE}
+
+    # With the same baseline again, everything but the resolver is cached.
+    local_runner.run(str(project / "params.yaml"))
+    states = node_states(project / "metadata.sqlite")
     del states["latest_blessed_model"]
     assert set(states.values()) == {CACHED}
 
