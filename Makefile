@@ -7,7 +7,8 @@ DATA ?=
 # Stage commands run by DVC find `dcp` on the PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install run test test-fast lint format bench-etl bench-pipeline clean
+.PHONY: install browser run test test-fast lint format bench-etl \
+  bench-pipeline bench-quality clean
 
 install: $(INSTALLED)
 
@@ -35,10 +36,17 @@ else
 	$(BIN)/dcp run --data "$(DATA)"
 endif
 
-test: install
+# Headless Chromium for the report's browser test (Debian, as root).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends chromium >/dev/null; }
+
+test: install browser
 	$(BIN)/pytest
 
-test-fast: install
+test-fast: install browser
 	$(BIN)/pytest -m "not e2e"
 
 lint: install
@@ -55,6 +63,9 @@ bench-etl: install
 
 bench-pipeline: install
 	$(BIN)/python bench/bench_pipeline.py
+
+bench-quality: install
+	$(BIN)/python bench/bench_quality.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -31,6 +31,9 @@ commands:
               dcp pipeline -- --direct_running_mode=multi_processing
   run       ETL and pipeline in one go, on your own folder too
               dcp run --data ~/photos
+  report    the data-quality report on a finished run
+              dcp report
+              dcp report RUN_ID --output outputs/report-RUN_ID
   kubeflow  compile for Kubeflow Pipelines 2, and submit a run
               dcp kubeflow compile --image REGISTRY/dcp:1 \\
                 --pipeline-root gs://BUCKET/tfx --data-root gs://BUCKET/data
@@ -158,6 +161,21 @@ def _run(
     )
 
 
+def _report(
+    args: argparse.Namespace, config: Config, beam_args: list[str]
+) -> None:
+    from pipeline.report_job import report_on_run
+
+    report, issues = report_on_run(
+        config,
+        pipeline_name=args.name or config.pipeline.name,
+        data_root=args.data_root or config.etl.output,
+        run_id=args.run_id,
+        output_dir=args.output or config.quality.report,
+    )
+    print(f"Report: {report}\nIssues to review: {issues}")
+
+
 def _kubeflow_compile(
     args: argparse.Namespace, config: Config, beam_args: list[str]
 ) -> None:
@@ -247,6 +265,20 @@ def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     )
     run.add_argument("--on-bad-file", choices=("skip", "fail"))
     run.set_defaults(run=_run)
+    report = commands.add_parser(
+        "report", help="data-quality report on a run (dcp report [RUN])"
+    )
+    report.add_argument(
+        "run_id", nargs="?", metavar="RUN", help="run id (default: latest)"
+    )
+    report.add_argument(
+        "--output", help="folder (default: quality.report in params.yaml)"
+    )
+    report.add_argument(
+        "--data-root", help="the run's ETL output (default: params.yaml)"
+    )
+    report.add_argument("--name", help="pipeline name (default: params)")
+    report.set_defaults(run=_report)
     kubeflow = commands.add_parser(
         "kubeflow", help="compile for and submit to Kubeflow Pipelines 2"
     ).add_subparsers(dest="action", required=True, metavar="ACTION")

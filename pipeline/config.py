@@ -79,6 +79,17 @@ class PipelineConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class QualityConfig:
+    label_method: str  # pixel_probe or cross_train
+    folds: int
+    cross_train_epochs: int | None  # None: the model's own
+    near_duplicate_distance: float
+    outlier_fence: float
+    budget: int
+    report: PathParam
+
+
+@dataclasses.dataclass(frozen=True)
 class Config:
     prepare: PrepareConfig
     etl: EtlConfig
@@ -86,6 +97,7 @@ class Config:
     transform: TransformConfig
     trainer: TrainerConfig
     evaluator: EvaluatorConfig
+    quality: QualityConfig
 
 
 def load_config(path: str | Path) -> Config:

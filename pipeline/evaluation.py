@@ -15,7 +15,6 @@ SLICE_PROPERTIES = (
     features.STD_RED,
     features.BLUR,
 )
-ACCURACY = "sparse_categorical_accuracy"
 
 
 def eval_config(

@@ -64,6 +64,8 @@ def pipeline_from_params(
             min_accuracy=config.evaluator.min_accuracy,
             max_accuracy_drop=config.evaluator.max_accuracy_drop,
         ),
+        class_names=classes,
+        quality=config.quality,
         serving_dir=config.pipeline.serving_dir,
         metadata_connection_config=metadata_connection_config,
         beam_pipeline_args=[*config.pipeline.beam_args, *beam_pipeline_args],

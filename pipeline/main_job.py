@@ -10,7 +10,11 @@ from tfx import v1 as tfx
 from pipeline.beam_runner import run_pipeline
 from pipeline.config import Config
 from pipeline.from_params import read_classes
-from pipeline.run_report import format_summary, write_dvc_files
+from pipeline.run_report import (
+    format_summary,
+    publish_report,
+    write_dvc_files,
+)
 from pipeline.run_results import read_results
 
 
@@ -42,7 +46,17 @@ def train_and_report(
         metrics_file=config.pipeline.metrics,
         plots_dir=config.pipeline.plots,
     )
-    print(format_summary(results, metrics_file=config.pipeline.metrics))
+    report_file, issues_file = publish_report(
+        results.artifacts["report"], config.quality.report
+    )
+    print(
+        format_summary(
+            results,
+            metrics_file=config.pipeline.metrics,
+            report_file=report_file,
+            issues_file=issues_file,
+        )
+    )
     if config.pipeline.on_anomalies == "fail" and any(
         results.anomalies.values()
     ):

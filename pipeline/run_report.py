@@ -2,14 +2,24 @@
 
 import csv
 import json
+import posixpath
 from pathlib import Path
 
+from tfx.dsl.io import fileio
+
+from components.quality_artifacts import ISSUES_FILE, REPORT_FILE
 from pipeline.run_results import RunResults
 
 _WORST_SLICES = 3
 
 
-def format_summary(results: RunResults, *, metrics_file: str) -> str:
+def format_summary(
+    results: RunResults,
+    *,
+    metrics_file: str,
+    report_file: str,
+    issues_file: str,
+) -> str:
     tflite = results.tflite
     lines = [
         f"Eval accuracy {results.accuracy:.3f} on"
@@ -36,11 +46,23 @@ def format_summary(results: RunResults, *, metrics_file: str) -> str:
         for text in found
     ]
     lines += anomalies or ["  no anomalies in the data against the schema"]
+    lines.append(
+        "  data quality: "
+        + (
+            ", ".join(
+                f"{count} {issue.replace('_', ' ')}"
+                for issue, count in sorted(results.findings.items())
+            )
+            or "nothing flagged"
+        )
+    )
     lines += [
         f"  model: {results.artifacts['model']}",
         f"  evaluation: {results.artifacts['evaluation']}",
-        f"  TFLite models: {tflite['dir']}",
+        f"  TFLite models: {results.artifacts['tflite']}",
         f"  metrics: {metrics_file}",
+        f"  report: {report_file}",
+        f"  issues to review: {issues_file}",
     ]
     return "\n".join(lines)
 
@@ -65,3 +87,15 @@ def write_dvc_files(
         writer = csv.writer(file)
         writer.writerow(["class", "accuracy"])
         writer.writerows(results.per_class_accuracy.items())
+
+
+def publish_report(report_uri: str, report_dir: str) -> tuple[str, str]:
+    """Copy the run's report.html and issues.csv into `report_dir`, where
+    the latest run's are always found; return their paths."""
+    fileio.makedirs(report_dir)
+    copies = []
+    for name in (REPORT_FILE, ISSUES_FILE):
+        copy = posixpath.join(report_dir, name)
+        fileio.copy(posixpath.join(report_uri, name), copy, overwrite=True)
+        copies.append(copy)
+    return copies[0], copies[1]

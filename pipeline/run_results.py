@@ -5,9 +5,9 @@ import dataclasses
 import json
 import os
 import posixpath
+from collections import Counter
 from typing import Any
 
-import tensorflow_model_analysis as tfma
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 from tensorflow_metadata.proto.v0 import anomalies_pb2
@@ -15,9 +15,11 @@ from tfx.dsl.io import fileio
 from tfx.orchestration import metadata
 from tfx.utils import path_utils
 
+from components.quality_artifacts import ISSUES_FILE
+from components.quality_report.evaluation_results import read_evaluation
+from components.quality_report.issues_csv import read_issues_csv
+from components.quality_report.report_data import SliceRow
 from components.tflite_export import keys as tflite_keys
-from models import features
-from pipeline.evaluation import ACCURACY
 
 _OUTPUT_EVENTS = (
     metadata_store_pb2.Event.OUTPUT,
@@ -26,23 +28,16 @@ _OUTPUT_EVENTS = (
 
 
 @dataclasses.dataclass(frozen=True)
-class SliceAccuracy:
-    feature: str
-    value: int
-    accuracy: float
-    examples: int
-
-
-@dataclasses.dataclass(frozen=True)
 class RunResults:
     accuracy: float
     eval_examples: int
     per_class_accuracy: dict[str, float]
-    slices: tuple[SliceAccuracy, ...]  # by image property, worst first
+    slices: tuple[SliceRow, ...]  # by image property, worst first
     confusion: dict[tuple[str, str], int]  # (actual, predicted) → count
     blessed: bool
     tflite: dict[str, Any]  # sizes and accuracies, see TFLiteExport
     anomalies: dict[str, list[str]]  # split → descriptions
+    findings: dict[str, int]  # data-quality issue type → flagged images
     artifacts: dict[str, str]  # what → uri
 
     def metrics(self) -> dict[str, Any]:
@@ -54,14 +49,17 @@ class RunResults:
             "blessed": self.blessed,
             "tflite": self.tflite,
             "anomalies": sum(len(a) for a in self.anomalies.values()),
+            "findings": self.findings,
         }
 
 
 def latest_outputs(
-    connection_config: metadata.ConnectionConfigType, pipeline_name: str
+    connection_config: metadata.ConnectionConfigType,
+    pipeline_name: str,
+    run_id: str | None = None,
 ) -> dict[tuple[str, str], metadata_store_pb2.Artifact]:
-    """(component id, output key) → artifact, of the latest pipeline run,
-    cached executions included."""
+    """(component id, output key) → artifact, of the run `run_id` (by
+    default the latest run), cached executions included."""
     store = metadata_store.MetadataStore(connection_config)
     runs = [
         context
@@ -74,7 +72,18 @@ def latest_outputs(
         raise ValueError(
             f"no run of pipeline {pipeline_name!r} in the metadata store"
         )
-    run = max(runs, key=lambda context: context.create_time_since_epoch)
+    runs.sort(key=lambda context: context.create_time_since_epoch)
+    if run_id is None:
+        run = runs[-1]
+    else:
+        named = [context for context in runs if context.name == run_id]
+        if not named:
+            raise ValueError(
+                f"no run {run_id!r} of pipeline {pipeline_name!r}; its"
+                " latest runs are: "
+                + ", ".join(context.name for context in runs[-5:])
+            )
+        run = named[0]
     executions = store.get_executions_by_context(run.id)
     node_of = {}
     for execution in executions:
@@ -112,25 +121,7 @@ def read_results(
 ) -> RunResults:
     outputs = latest_outputs(connection_config, pipeline_name)
     evaluation = outputs[("Evaluator", "evaluation")].uri
-    result = tfma.load_eval_result(evaluation)
-    by_slice = {
-        slice_key: _accuracy_and_count(metrics)
-        for slice_key, metrics in result.slicing_metrics
-    }
-    accuracy, examples = by_slice[()]
-    per_class = {
-        class_names[key[0][1]]: value[0]
-        for key, value in sorted(by_slice.items())
-        if key and key[0][0] == features.LABEL
-    }
-    slices = sorted(
-        (
-            SliceAccuracy(key[0][0], int(key[0][1]), *value)
-            for key, value in by_slice.items()
-            if key and key[0][0] != features.LABEL
-        ),
-        key=lambda s: s.accuracy,
-    )
+    summary = read_evaluation(evaluation, class_names)
     blessing = outputs[("Evaluator", "blessing")]
     tflite_dir = path_utils.serving_model_path(
         outputs[("TFLiteExport", "tflite_model")].uri
@@ -139,49 +130,30 @@ def read_results(
         posixpath.join(tflite_dir, tflite_keys.METRICS_FILE), "r"
     ) as file:
         tflite = json.load(file)
-    tflite["dir"] = tflite_dir
+    report = outputs[("QualityReport", "report")].uri
     return RunResults(
-        accuracy=accuracy,
-        eval_examples=examples,
-        per_class_accuracy=per_class,
-        slices=tuple(slices),
-        confusion=_confusion(evaluation, class_names),
+        accuracy=summary.accuracy,
+        eval_examples=summary.examples,
+        per_class_accuracy=summary.per_class_accuracy,
+        slices=summary.slices,
+        confusion=summary.confusion,
         blessed=blessing.custom_properties["blessed"].int_value == 1,
         tflite=tflite,
         anomalies=_anomalies(outputs[("ExampleValidator", "anomalies")].uri),
+        findings=dict(
+            Counter(
+                row["issue"]
+                for row in read_issues_csv(posixpath.join(report, ISSUES_FILE))
+            )
+        ),
         artifacts={
             "model": outputs[("Trainer", "model")].uri,
             "evaluation": evaluation,
             "pushed": outputs[("Pusher", "pushed_model")].uri,
+            "tflite": tflite_dir,
+            "report": report,
         },
     )
-
-
-def _accuracy_and_count(metrics: dict[str, Any]) -> tuple[float, int]:
-    overall = metrics[""][""]
-    return (
-        float(overall[ACCURACY]["doubleValue"]),
-        int(overall["example_count"]["doubleValue"]),
-    )
-
-
-def _confusion(
-    evaluation: str, class_names: list[str]
-) -> dict[tuple[str, str], int]:
-    for plots in tfma.load_plots(evaluation):
-        if plots.slice_key.single_slice_keys:
-            continue  # only the overall slice
-        for entry in plots.plot_keys_and_values:
-            matrices = entry.value.multi_class_confusion_matrix_at_thresholds
-            for matrix in matrices.matrices:
-                return {
-                    (
-                        class_names[cell.actual_class_id],
-                        class_names[cell.predicted_class_id],
-                    ): int(cell.num_weighted_examples)
-                    for cell in matrix.entries
-                }
-    return {}
 
 
 def _anomalies(uri: str) -> dict[str, list[str]]:

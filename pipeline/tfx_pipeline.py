@@ -7,7 +7,12 @@ import tensorflow_model_analysis as tfma
 from tfx import v1 as tfx
 from tfx.orchestration import metadata
 
+from components.duplicates.component import Duplicates
+from components.label_issues.component import LabelIssues
+from components.outliers.component import Outliers
+from components.quality_report.component import QualityReport
 from components.tflite_export.component import TFLiteExport
+from pipeline.config import QualityConfig
 
 # The ETL's split folders, and the names TFX gives them.
 SPLIT_FOLDERS = {"train": "train", "eval": "val", "test": "test"}
@@ -22,6 +27,8 @@ def create_pipeline(
     transform_config: dict[str, Any],
     trainer_config: dict[str, Any],
     eval_config: tfma.EvalConfig,
+    class_names: Sequence[str],
+    quality: QualityConfig,
     serving_dir: str,
     metadata_connection_config: metadata.ConnectionConfigType | None,
     beam_pipeline_args: Sequence[str] = (),
@@ -38,6 +45,8 @@ def create_pipeline(
       transform_config: custom_config of models.preprocessing.
       trainer_config: custom_config of models.trainer.run_fn.
       eval_config: what the Evaluator measures and what blesses a model.
+      class_names: the label of each class index.
+      quality: settings of the data-quality analyses.
       serving_dir: where the Pusher puts a blessed model.
       metadata_connection_config: MLMD store; None where the orchestrator
         provides it (Kubeflow).
@@ -122,6 +131,42 @@ def create_pipeline(
             )
         ),
     )
+    # Suspected label errors: confident learning on out-of-sample
+    # probabilities of train and eval images.
+    label_issues = LabelIssues(
+        transformed_examples=transform.outputs["transformed_examples"],
+        class_names=class_names,
+        model=trainer_config["model"],
+        method=quality.label_method,
+        folds=quality.folds,
+        epochs=quality.cross_train_epochs,
+    )
+    # Exact and near-duplicates, leaks across splits.
+    duplicates = Duplicates(
+        examples=example_gen.outputs["examples"],
+        max_distance=quality.near_duplicate_distance,
+    )
+    # Blank, dark, blurry, odd-size images; embedding-space outliers.
+    outliers = Outliers(
+        examples=example_gen.outputs["examples"],
+        transformed_examples=transform.outputs["transformed_examples"],
+        model=trainer.outputs["model"],
+        fence=quality.outlier_fence,
+    )
+    # report.html and issues.csv: the findings and the error analysis.
+    quality_report = QualityReport(
+        examples=example_gen.outputs["examples"],
+        transformed_examples=transform.outputs["transformed_examples"],
+        model=trainer.outputs["model"],
+        evaluation=evaluator.outputs["evaluation"],
+        label_issues=label_issues.outputs["label_issues"],
+        duplicates=duplicates.outputs["duplicates"],
+        outliers=outliers.outputs["outliers"],
+        class_names=class_names,
+        etl_dir=data_root,
+        budget=quality.budget,
+        title=pipeline_name,
+    )
     return tfx.dsl.Pipeline(
         pipeline_name=pipeline_name,
         pipeline_root=pipeline_root,
@@ -136,6 +181,10 @@ def create_pipeline(
             evaluator,
             tflite_export,
             pusher,
+            label_issues,
+            duplicates,
+            outliers,
+            quality_report,
         ],
         enable_cache=enable_cache,
         metadata_connection_config=metadata_connection_config,

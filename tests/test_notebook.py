@@ -10,7 +10,7 @@ import nbformat
 import pytest
 import tensorflow_model_analysis as tfma
 
-from pipeline.evaluation import ACCURACY
+from components.quality_report.evaluation_results import ACCURACY
 from tests.conftest import REPO
 from tests.test_pipeline_e2e import etl, write_digits
 

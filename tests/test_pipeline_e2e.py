@@ -31,6 +31,10 @@ NODES = {
     "Evaluator",
     "TFLiteExport",
     "Pusher",
+    "LabelIssues",
+    "Duplicates",
+    "Outliers",
+    "QualityReport",
 }
 
 
@@ -135,9 +139,11 @@ def test_first_run_executes_every_component(project, first_run):
     tflite = results.tflite
     assert tflite["eval_examples"] == 40
     assert tflite["int8_bytes"] < tflite["float32_bytes"] / 3
-    assert (Path(tflite["dir"]) / "model_int8.tflite").stat().st_size == (
-        tflite["int8_bytes"]
-    )
+    int8_model = Path(results.artifacts["tflite"]) / "model_int8.tflite"
+    assert int8_model.stat().st_size == tflite["int8_bytes"]
+    # The report is there; what it finds is tested on the embedded
+    # dataset in test_data_quality_e2e.
+    assert (Path(results.artifacts["report"]) / "report.html").is_file()
 
 
 def test_rerun_with_nothing_changed_is_served_from_the_cache(
@@ -148,7 +154,7 @@ def test_rerun_with_nothing_changed_is_served_from_the_cache(
     # The first run's model was blessed, so the Evaluator now has a
     # baseline it did not have: it, and the Pusher after it, run again.
     # The resolver looks up the latest blessed model afresh every run.
-    rerun = {"latest_blessed_model", "Evaluator", "Pusher"}
+    rerun = {"latest_blessed_model", "Evaluator", "Pusher", "QualityReport"}
     assert {n for n, state in states.items() if state != CACHED} == rerun
     assert {states[n] for n in rerun} == {COMPLETE}
 

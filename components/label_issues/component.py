@@ -1,0 +1,83 @@
+"""LabelIssues: suspected label errors of train and eval images."""
+
+import json
+from collections.abc import Mapping, Sequence
+
+from tfx import v1 as tfx
+from tfx.dsl.components.base import executor_spec
+from tfx.types import channel, component_spec
+
+from components.label_issues import executor
+from components.quality_artifacts import DataQualityFindings
+
+_Parameter = component_spec.ExecutionParameter
+
+
+class LabelIssuesSpec(component_spec.ComponentSpec):
+    PARAMETERS: Mapping[str, _Parameter] = {
+        executor.CLASS_NAMES_KEY: _Parameter(type=str),
+        executor.METHOD_KEY: _Parameter(type=str),
+        executor.MODEL_KEY: _Parameter(type=str),
+        executor.FOLDS_KEY: _Parameter(type=int),
+        executor.EPOCHS_KEY: _Parameter(type=int),
+        executor.SPLITS_KEY: _Parameter(type=str),
+    }
+    INPUTS: Mapping[str, component_spec.ChannelParameter] = {
+        executor.EXAMPLES_KEY: component_spec.ChannelParameter(
+            type=tfx.types.standard_artifacts.Examples
+        ),
+    }
+    OUTPUTS: Mapping[str, component_spec.ChannelParameter] = {
+        executor.FINDINGS_KEY: component_spec.ChannelParameter(
+            type=DataQualityFindings
+        ),
+    }
+
+
+class LabelIssues(tfx.types.BaseComponent):
+    """Ranks every image of `splits` by how likely its label is wrong:
+    confident learning (cleanlab) on out-of-sample probabilities. Writes
+    ranking.csv (every image) and findings.csv (those cleanlab flags)."""
+
+    SPEC_CLASS = LabelIssuesSpec
+    EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(executor.Executor)
+
+    def __init__(
+        self,
+        transformed_examples: tfx.types.BaseChannel,
+        *,
+        class_names: Sequence[str],
+        model: str,
+        method: str = "pixel_probe",
+        folds: int = 5,
+        epochs: int | None = None,
+        splits: Sequence[str] = ("train", "eval"),
+    ):
+        """Builds the component.
+
+        Args:
+          transformed_examples: the Transform's output.
+          class_names: the label of each class index.
+          model: the fixed model's registry name.
+          method: "pixel_probe" (seconds) or "cross_train" (K-fold
+            training of the fixed model).
+          folds: K.
+          epochs: cross_train's epochs per fold; None for the model's own.
+          splits: the TFX splits whose labels are checked.
+        """
+        super().__init__(
+            spec=LabelIssuesSpec(
+                **{
+                    executor.EXAMPLES_KEY: transformed_examples,
+                    executor.CLASS_NAMES_KEY: json.dumps(list(class_names)),
+                    executor.METHOD_KEY: method,
+                    executor.MODEL_KEY: model,
+                    executor.FOLDS_KEY: folds,
+                    executor.EPOCHS_KEY: epochs or 0,
+                    executor.SPLITS_KEY: json.dumps(list(splits)),
+                    executor.FINDINGS_KEY: channel.Channel(
+                        type=DataQualityFindings
+                    ),
+                }
+            )
+        )

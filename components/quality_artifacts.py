@@ -1,0 +1,24 @@
+"""Artifact types of the data-quality components, and the files in them.
+
+Type names are namespaced, as Kubeflow Pipelines 2 requires of custom
+artifact types.
+"""
+
+from tfx.types.artifact import Artifact
+
+FINDINGS_FILE = "findings.csv"  # issues.csv columns, one row per finding
+RANKING_FILE = "ranking.csv"  # every image's label score, most suspect first
+REPORT_FILE = "report.html"
+ISSUES_FILE = "issues.csv"
+
+
+class DataQualityFindings(Artifact):
+    """Images one analysis flags, as FINDINGS_FILE."""
+
+    TYPE_NAME = "dcp.DataQualityFindings"
+
+
+class DataQualityReport(Artifact):
+    """The run's report: REPORT_FILE and ISSUES_FILE."""
+
+    TYPE_NAME = "dcp.DataQualityReport"

@@ -1,0 +1,195 @@
+"""Gather the analyses' findings and the run's error analysis into
+report.html and issues.csv."""
+
+import csv
+import dataclasses
+import io
+import logging
+import posixpath
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+from tfx.dsl.io import fileio
+
+from components.example_tables import RawTable, read_raw, split_of
+from components.quality_artifacts import (
+    FINDINGS_FILE,
+    ISSUES_FILE,
+    REPORT_FILE,
+)
+from components.quality_report.evaluation_results import read_evaluation
+from components.quality_report.html_report import render_report
+from components.quality_report.issues_csv import (
+    read_issues_csv,
+    write_issues_csv,
+)
+from components.quality_report.report_data import (
+    BROKEN_FILE,
+    Finding,
+    Misclassified,
+    ReportData,
+)
+from components.trained_model import (
+    load_keras_model,
+    predict,
+    read_model_inputs,
+)
+
+QUARANTINE_FILE = "quarantine.csv"  # written by the ETL beside its splits
+# Images shown by their thumbnails: the most suspect of each kind first.
+_MAX_MISCLASSIFIED = 200
+
+
+@dataclasses.dataclass(frozen=True)
+class ReportInputs:
+    """Where a run's artifacts are."""
+
+    raw_split_dirs: list[str]  # ImportExampleGen's splits
+    eval_split_dir: str  # the Transform's eval split
+    model_uri: str
+    evaluation_uri: str
+    findings_dirs: list[str]  # the analyses' outputs, with findings.csv
+    etl_dir: str  # the ETL's output, with quarantine.csv
+
+
+def build_report(
+    inputs: ReportInputs,
+    output_dir: str,
+    *,
+    class_names: list[str],
+    budget: int,
+    title: str,
+) -> ReportData:
+    """Write report.html and issues.csv into `output_dir`."""
+    table = read_raw(inputs.raw_split_dirs)
+    findings = _with_hashes(
+        [
+            finding
+            for folder in inputs.findings_dirs
+            for finding in read_findings(posixpath.join(folder, FINDINGS_FILE))
+        ]
+        + broken_files(posixpath.join(inputs.etl_dir, QUARANTINE_FILE)),
+        table,
+    )
+    evaluation = read_evaluation(inputs.evaluation_uri, class_names)
+    misclassified = find_misclassified(
+        inputs.model_uri, inputs.eval_split_dir, class_names
+    )
+    shown = {f.path for f in findings} | {m.path for m in misclassified}
+    data = ReportData(
+        title=title,
+        class_names=class_names,
+        findings=findings,
+        counts=class_counts(table),
+        budget=budget,
+        accuracy=evaluation.accuracy,
+        per_class_accuracy=evaluation.per_class_accuracy,
+        confusion=evaluation.confusion,
+        slices=evaluation.slices,
+        misclassified=misclassified,
+        thumbnails={
+            path: png
+            for path, png in zip(table.paths, table.pngs, strict=True)
+            if path in shown
+        },
+        notes=[
+            f"{len(table)} images in {', '.join(sorted(class_counts(table)))};"
+            f" {len(findings)} findings: "
+            + ", ".join(
+                f"{n} {issue}"
+                for issue, n in sorted(
+                    Counter(f.issue for f in findings).items()
+                )
+            )
+        ],
+    )
+    fileio.makedirs(output_dir)
+    with fileio.open(posixpath.join(output_dir, REPORT_FILE), "w") as file:
+        file.write(render_report(data))
+    write_issues_csv(findings, posixpath.join(output_dir, ISSUES_FILE))
+    logging.info("Report: %s", posixpath.join(output_dir, REPORT_FILE))
+    return data
+
+
+def read_findings(path: str) -> list[Finding]:
+    return [
+        Finding(
+            path=row["path"],
+            sha256=row["sha256"],
+            split=row["split"],
+            issue=row["issue"],
+            score=float(row["score"]),
+            given_label=row["given_label"],
+            suggested_label=row["suggested_label"],
+            detail=row["detail"],
+        )
+        for row in read_issues_csv(path)
+    ]
+
+
+def broken_files(quarantine_csv: str) -> list[Finding]:
+    """The ETL's quarantined files; none if it wrote no quarantine."""
+    if not fileio.exists(quarantine_csv):
+        return []
+    with fileio.open(quarantine_csv, "r") as file:
+        rows = list(csv.DictReader(io.StringIO(file.read())))
+    return [
+        Finding(
+            path=row["path"],
+            sha256="",
+            split=split_of(row["path"]),
+            issue=BROKEN_FILE,
+            score=1.0,
+            given_label=_label_folder(row["path"]),
+            detail=f"{row['reason']}; fix: {row['fix']}",
+        )
+        for row in rows
+    ]
+
+
+def find_misclassified(
+    model_uri: str, eval_split_dir: str, class_names: list[str]
+) -> list[Misclassified]:
+    """Eval images the trained model gets wrong, most confident first."""
+    model = load_keras_model(model_uri)
+    pixels = read_model_inputs(model, [eval_split_dir])
+    probabilities = predict(model, pixels.images)
+    predicted = probabilities.argmax(axis=1)
+    wrong = np.flatnonzero(predicted != pixels.labels)
+    rows = [
+        Misclassified(
+            path=pixels.paths[i],
+            given_label=class_names[pixels.labels[i]],
+            predicted_label=class_names[predicted[i]],
+            confidence=float(probabilities[i, predicted[i]]),
+        )
+        for i in wrong
+    ]
+    rows.sort(key=lambda row: -row.confidence)
+    return rows[:_MAX_MISCLASSIFIED]
+
+
+def class_counts(table: RawTable) -> dict[str, dict[str, int]]:
+    counts: dict[str, dict[str, int]] = {}
+    for path, label in zip(table.paths, table.label_names, strict=True):
+        split = counts.setdefault(split_of(path), {})
+        split[label] = split.get(label, 0) + 1
+    return counts
+
+
+def _with_hashes(
+    findings: Sequence[Finding], table: RawTable
+) -> list[Finding]:
+    sha256 = dict(zip(table.paths, table.sha256, strict=True))
+    return [
+        f
+        if f.sha256
+        else dataclasses.replace(f, sha256=sha256.get(f.path, ""))
+        for f in findings
+    ]
+
+
+def _label_folder(path: str) -> str:
+    parts = path.split("/")
+    return parts[1] if len(parts) > 2 else ""

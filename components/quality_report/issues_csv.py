@@ -1,0 +1,66 @@
+"""issues.csv: one row per flagged image and issue, for a reviewer to
+fill the `action` column. Read and written through TFX's fileio, so the
+file may live on gs:// as well as on disk."""
+
+import csv
+import io
+from collections.abc import Sequence
+
+from tfx.dsl.io import fileio
+
+from components.quality_report.report_data import (
+    ISSUE_COLUMNS,
+    ISSUE_TYPES,
+    Finding,
+)
+
+
+def write_issues_csv(findings: Sequence[Finding], path: str) -> None:
+    """Findings by issue type in report order, most certain first, with
+    `action` left empty."""
+    unknown = sorted({f.issue for f in findings} - set(ISSUE_TYPES))
+    if unknown:
+        raise ValueError(f"unknown issue types: {', '.join(unknown)}")
+    ordered = sorted(
+        findings,
+        key=lambda f: (ISSUE_TYPES.index(f.issue), -f.score, f.path),
+    )
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, ISSUE_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(_row(f) for f in ordered)
+    with fileio.open(path, "w") as f:
+        f.write(buffer.getvalue())
+
+
+def read_issues_csv(path: str) -> list[dict[str, str]]:
+    """The rows of an issues.csv, keyed by column name. Columns a
+    reviewer added are kept."""
+    with fileio.open(path, "r") as f:
+        text = f.read()
+    reader = csv.DictReader(io.StringIO(text), restval="")
+    missing = [c for c in ISSUE_COLUMNS if c not in (reader.fieldnames or ())]
+    if missing:
+        raise ValueError(
+            f"{path} is not an issues.csv: missing columns "
+            f"{', '.join(missing)}"
+        )
+    # Values past the last named column land under the key None; drop them.
+    return [
+        {key: value for key, value in row.items() if key is not None}
+        for row in reader
+    ]
+
+
+def _row(finding: Finding) -> dict[str, str]:
+    return {
+        "path": finding.path,
+        "sha256": finding.sha256,
+        "split": finding.split,
+        "issue": finding.issue,
+        "score": f"{finding.score:.4f}",
+        "given_label": finding.given_label,
+        "suggested_label": finding.suggested_label,
+        "detail": finding.detail,
+        "action": "",  # for the reviewer
+    }

@@ -1,0 +1,102 @@
+"""`dcp report`: the data-quality analyses and report on a finished run,
+with the current params.yaml, outside the pipeline."""
+
+import logging
+import os
+import posixpath
+
+from ml_metadata.proto import metadata_store_pb2
+from tfx import v1 as tfx
+from tfx.dsl.io import fileio
+
+from components.duplicates.analysis import find_duplicates_in
+from components.label_issues.analysis import find_label_issues
+from components.outliers.analysis import find_outliers_in
+from components.quality_artifacts import ISSUES_FILE, REPORT_FILE
+from components.quality_report.analysis import ReportInputs, build_report
+from pipeline.config import Config
+from pipeline.from_params import read_classes
+from pipeline.run_results import latest_outputs
+
+# The splits whose labels are checked, as in the pipeline.
+_LABELLED_SPLITS = ("train", "eval")
+
+
+def report_on_run(
+    config: Config,
+    *,
+    pipeline_name: str,
+    data_root: str,
+    run_id: str | None,
+    output_dir: str,
+) -> tuple[str, str]:
+    """Analyse the run `run_id` (None: the latest) of `pipeline_name`
+    into `output_dir`; return the paths of report.html and issues.csv."""
+    outputs = latest_outputs(
+        tfx.orchestration.metadata.sqlite_metadata_connection_config(
+            config.pipeline.metadata
+        ),
+        pipeline_name,
+        run_id,
+    )
+    examples = _splits(outputs[("ImportExampleGen", "examples")])
+    transformed = _splits(outputs[("Transform", "transformed_examples")])
+    model = outputs[("Trainer", "model")].uri
+    classes = read_classes(data_root)
+    quality = config.quality
+    folders = {
+        name: posixpath.join(output_dir, name)
+        for name in ("label_issues", "duplicates", "outliers")
+    }
+    logging.info("Label issues by %s ...", quality.label_method)
+    find_label_issues(
+        [transformed[split] for split in _LABELLED_SPLITS],
+        folders["label_issues"],
+        class_names=classes,
+        method=quality.label_method,
+        model=config.trainer.model,
+        folds=quality.folds,
+        epochs=quality.cross_train_epochs,
+    )
+    find_duplicates_in(
+        list(examples.values()),
+        folders["duplicates"],
+        max_distance=quality.near_duplicate_distance,
+    )
+    find_outliers_in(
+        list(examples.values()),
+        [transformed[split] for split in examples],
+        model,
+        folders["outliers"],
+        fence=quality.outlier_fence,
+    )
+    build_report(
+        ReportInputs(
+            raw_split_dirs=list(examples.values()),
+            eval_split_dir=transformed["eval"],
+            model_uri=model,
+            evaluation_uri=outputs[("Evaluator", "evaluation")].uri,
+            findings_dirs=list(folders.values()),
+            etl_dir=data_root,
+        ),
+        output_dir,
+        class_names=classes,
+        budget=quality.budget,
+        title=f"{pipeline_name}, run {run_id or 'latest'}",
+    )
+    return (
+        posixpath.join(output_dir, REPORT_FILE),
+        posixpath.join(output_dir, ISSUES_FILE),
+    )
+
+
+def _splits(artifact: metadata_store_pb2.Artifact) -> dict[str, str]:
+    """TFX split name → folder of an Examples artifact."""
+    folders = sorted(
+        os.fsdecode(folder)
+        for folder in fileio.glob(posixpath.join(artifact.uri, "Split-*"))
+    )
+    return {
+        posixpath.basename(folder).removeprefix("Split-"): folder
+        for folder in folders
+    }

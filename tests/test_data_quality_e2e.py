@@ -1,0 +1,159 @@
+"""The data-quality analyses inside the real pipeline, on the embedded
+dataset with its injected defects: what `make run` reports is checked
+against the answer key, data/raw/defects.json."""
+
+import csv
+from pathlib import Path
+
+import pytest
+import yaml
+from tfx import v1 as tfx
+
+from components.embedded_dataset.digits import write_embedded_dataset
+from components.image_etl.etl import run_etl
+from components.quality_artifacts import ISSUES_FILE, RANKING_FILE
+from pipeline import cli, local_runner
+from pipeline.config import load_config
+from pipeline.run_results import latest_outputs
+from tests.conftest import IN_PROCESS_BEAM, REPO
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> dict:
+    """The embedded dataset through the ETL and the pipeline, with one
+    epoch of training: the label-issue ranking does not need more."""
+    root = tmp_path_factory.mktemp("quality")
+    prepare = load_config(REPO / "params.yaml").prepare
+    key = write_embedded_dataset(
+        root / "raw",
+        seed=prepare.seed,
+        image_size=prepare.image_size,
+        val_fraction=prepare.val_fraction,
+        test_fraction=prepare.test_fraction,
+        unlabeled_fraction=prepare.unlabeled_fraction,
+        defects=prepare.defects,
+    )
+    run_etl(
+        str(root / "raw"),
+        str(root / "tfrecords"),
+        splits=("train", "val", "test"),
+        on_bad_file="skip",
+        images_per_shard=2000,
+        parallel_from_images=10_000,
+        beam_args=IN_PROCESS_BEAM,
+    )
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    params["etl"]["output"] = str(root / "tfrecords")
+    params["pipeline"].update(
+        root=str(root / "tfx"),
+        metadata=str(root / "metadata.sqlite"),
+        serving_dir=str(root / "serving"),
+    )
+    params["trainer"]["epochs"] = 1
+    (root / "params.yaml").write_text(yaml.safe_dump(params))
+    local_runner.run(str(root / "params.yaml"))
+    outputs = latest_outputs(
+        tfx.orchestration.metadata.sqlite_metadata_connection_config(
+            str(root / "metadata.sqlite")
+        ),
+        "digits",
+    )
+    report = Path(outputs[("QualityReport", "report")].uri)
+    with (report / ISSUES_FILE).open() as file:
+        issues = list(csv.DictReader(file))
+    ranking_file = Path(outputs[("LabelIssues", "label_issues")].uri)
+    with (ranking_file / RANKING_FILE).open() as file:
+        ranking = [row["path"] for row in csv.DictReader(file)]
+    return {
+        "key": key,
+        "issues": issues,
+        "ranking": ranking,
+        "report": report,
+        "params": root / "params.yaml",
+    }
+
+
+def flagged(run: dict, issue: str) -> dict[str, dict]:
+    return {row["path"]: row for row in run["issues"] if row["issue"] == issue}
+
+
+def test_flipped_labels_rank_at_the_top(run):
+    flips = {flip["path"]: flip for flip in run["key"]["label_flips"]}
+    top = set(run["ranking"][: 2 * len(flips)])
+    recall = len(top & set(flips)) / len(flips)
+    assert recall >= 0.9, f"only {recall:.2f} of the flips in the top"
+    # The flagged ones suggest mostly the true label back.
+    label_issues = flagged(run, "label_issue")
+    caught = [label_issues[p] for p in flips if p in label_issues]
+    assert len(caught) >= 0.8 * len(flips)
+    right = [
+        row
+        for row in caught
+        if row["suggested_label"] == flips[row["path"]]["true_label"]
+    ]
+    assert len(right) >= 0.8 * len(caught)
+    assert all(
+        row["given_label"] == flips[row["path"]]["given_label"]
+        for row in caught
+    )
+
+
+def test_every_exact_cross_split_duplicate_is_found(run):
+    exact = flagged(run, "exact_duplicate")
+    for duplicate in run["key"]["exact_duplicates"]:
+        row = exact[duplicate["path"]]
+        assert duplicate["duplicate_of"] in row["detail"]
+        assert "leak train→" in row["detail"]
+        assert len(row["sha256"]) == 64
+
+
+def test_near_duplicates_are_found(run):
+    near = flagged(run, "near_duplicate")
+    for duplicate in run["key"]["near_duplicates"]:
+        assert (
+            duplicate["near_duplicate_of"] in near[duplicate["path"]]["detail"]
+        )
+
+
+def test_every_broken_file_and_blank_image_is_found(run):
+    broken = flagged(run, "broken_file")
+    assert set(broken) == {b["path"] for b in run["key"]["broken_files"]}
+    assert all("fix:" in row["detail"] for row in broken.values())
+    blank = flagged(run, "blank")
+    assert set(blank) == {b["path"] for b in run["key"]["blank_images"]}
+
+
+def test_issues_csv_leaves_the_action_to_the_reviewer(run):
+    assert run["issues"]
+    assert {row["action"] for row in run["issues"]} == {""}
+    html = (run["report"] / "report.html").read_text()
+    for row in run["issues"][:20]:
+        assert row["path"] in html
+
+
+def test_dcp_report_analyses_a_finished_run_again(run, tmp_path, capsys):
+    assert (
+        cli.main(
+            [
+                "--params",
+                str(run["params"]),
+                "report",
+                "--output",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
+    assert f"Report: {tmp_path}/report.html" in capsys.readouterr().out
+    with (tmp_path / ISSUES_FILE).open() as file:
+        again = list(csv.DictReader(file))
+    assert again == run["issues"]
+
+
+def test_dcp_report_names_the_runs_there_are(run, capsys):
+    status = cli.main(["--params", str(run["params"]), "report", "no-such"])
+    assert status == 2
+    error = capsys.readouterr().err
+    assert "no run 'no-such' of pipeline 'digits'" in error

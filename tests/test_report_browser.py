@@ -1,0 +1,129 @@
+"""The HTML report in a real headless Chromium: it renders, its scripts
+run, and its tables sort."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from components.quality_report.html_report import render_report
+from components.quality_report.report_data import BROKEN_FILE, ReportData
+from tests.test_html_report import (
+    EVIL_PATH,
+    SECTION_IDS,
+    Page,
+    make_findings,
+    make_report,
+)
+
+WINDOW = (1280, 2000)
+
+
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        pytest.fail(
+            "chromium is not installed: run `make browser`", pytrace=False
+        )
+    return found
+
+
+def run_chromium(tmp_path: Path, *arguments: str) -> str:
+    """Chromium's stdout; its own profile keeps runs independent."""
+    result = subprocess.run(
+        [
+            chromium(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            *arguments,
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def dump_dom(tmp_path: Path, url: str) -> str:
+    return run_chromium(tmp_path, "--dump-dom", url)
+
+
+def thumbnails_shown(report: ReportData) -> int:
+    """Every finding and misclassified image is listed once; all with a
+    thumbnail show it, except broken files."""
+    paths = [f.path for f in report.findings if f.issue != BROKEN_FILE]
+    paths += [m.path for m in report.misclassified]
+    return sum(path in report.thumbnails for path in paths)
+
+
+@pytest.fixture
+def report(digit_images) -> ReportData:
+    return make_report(digit_images, make_findings())
+
+
+@pytest.fixture
+def report_url(report, tmp_path: Path) -> str:
+    path = tmp_path / "report.html"
+    path.write_text(render_report(report), encoding="utf-8")
+    return path.as_uri()
+
+
+def test_screenshot_shows_a_rendered_page(report_url, tmp_path: Path):
+    screenshot = tmp_path / "report.png"
+    run_chromium(
+        tmp_path,
+        f"--screenshot={screenshot}",
+        f"--window-size={WINDOW[0]},{WINDOW[1]}",
+        report_url,
+    )
+    assert screenshot.is_file()
+    with Image.open(screenshot) as image:
+        assert image.format == "PNG"
+        assert image.size == WINDOW
+        pixels = np.asarray(image.convert("RGB"), dtype=np.float64)
+    assert pixels.std() > 0
+
+
+def test_dom_after_scripts_has_sections_and_thumbnails(
+    report, report_url, tmp_path: Path
+):
+    dom = dump_dom(tmp_path, report_url)
+    page = Page(dom)
+    assert page.section_ids == list(SECTION_IDS)
+    assert len(page.images) == thumbnails_shown(report)
+    assert "<script>alert(1)</script>" not in dom
+    # The sorter made every sortable header reachable by keyboard ...
+    assert dom.count('data-key="') == dom.count('tabindex="0"') > 0
+    # ... and, with no #sort= in the URL, left the rendered order alone.
+    assert not [
+        table
+        for table, attributes in page.table_attributes.items()
+        if "data-sorted" in attributes
+    ]
+    assert page.column("label-issues-table", 1)[0] == EVIL_PATH
+
+
+@pytest.mark.parametrize(
+    ("table", "sort", "column", "expected"),
+    [
+        # Plain string order would be 10, 100, 9.
+        ("slices", "examples:asc", 3, ["9", "10", "100"]),
+        ("slices", "examples:desc", 3, ["100", "10", "9"]),
+        ("label-issues-table", "score:asc", 5, ["0.0712", "0.6100", "0.9300"]),
+        ("misclassified", "confidence:asc", 4, ["0.640", "0.970"]),
+    ],
+)
+def test_sort_link_sorts_the_table_in_the_browser(
+    report_url, tmp_path: Path, table, sort, column, expected
+):
+    page = Page(dump_dom(tmp_path, f"{report_url}#sort={table}:{sort}"))
+    assert page.column(table, column) == expected
+    assert page.table_attributes[table]["data-sorted"] == sort
