@@ -41,6 +41,8 @@ _HARMLESS = (
     # BeamDagRunner's own orchestration pipeline; the components' Beam
     # options come from params.yaml.
     "Missing pipeline option (runner)",
+    # Beam's batching logs its timings to the root logger, at INFO.
+    "BatchElements statistics:",
 )
 
 

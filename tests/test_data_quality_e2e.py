@@ -5,8 +5,10 @@ against the answer key, data/raw/defects.json."""
 import csv
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
+from PIL import Image
 from tfx import v1 as tfx
 
 from components.embedded_dataset.digits import write_embedded_dataset
@@ -16,6 +18,8 @@ from pipeline import cli, local_runner
 from pipeline.config import load_config
 from pipeline.run_results import latest_outputs
 from tests.conftest import IN_PROCESS_BEAM, REPO
+from tests.test_html_report import SECTION_IDS
+from tests.test_report_browser import dump_dom, run_chromium
 
 pytestmark = pytest.mark.e2e
 
@@ -157,3 +161,24 @@ def test_dcp_report_names_the_runs_there_are(run, capsys):
     assert status == 2
     error = capsys.readouterr().err
     assert "no run 'no-such' of pipeline 'digits'" in error
+
+
+def test_the_run_report_renders_in_chromium(run, tmp_path):
+    report = run["report"] / "report.html"
+    screenshot = tmp_path / "report.png"
+    run_chromium(
+        tmp_path,
+        f"--screenshot={screenshot}",
+        "--window-size=1280,2000",
+        report.as_uri(),
+    )
+    with Image.open(screenshot) as image:
+        assert np.asarray(image.convert("L")).std() > 0
+    dom = dump_dom(tmp_path, report.as_uri())
+    for section in SECTION_IDS:
+        assert f'id="{section}"' in dom
+    # A thumbnail of every flip the report lists, decoded by the browser.
+    flips = [f["path"] for f in run["key"]["label_flips"]]
+    listed = [path for path in flips if path in dom]
+    assert len(listed) >= 0.8 * len(flips)
+    assert dom.count("data:image/png;base64,") >= len(listed)

@@ -38,7 +38,7 @@ class Duplicates(tfx.types.BaseComponent):
     EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(executor.Executor)
 
     def __init__(
-        self, examples: tfx.types.BaseChannel, *, max_distance: float = 0.1
+        self, examples: tfx.types.BaseChannel, *, max_distance: float = 0.15
     ):
         """Builds the component.
 

@@ -5,6 +5,9 @@ removed and scaled to unit length, so a brightness or contrast change
 does not hide a copy, and at every shift of up to one pixel, so neither
 does a small crop or shift. Two images closer than `max_distance` (the
 Euclidean distance of those unit vectors, 0..2) are near-duplicates.
+Where a brightness change clips the strokes at white, the copy is no
+longer an exact affine image of its original: on the digits such copies
+lie up to about 0.15 away, distinct digits from about 0.16.
 Perceptual hashes were tried first: on hand-written digits, different
 digits of one class hash as close as a 1-pixel shift of one digit.
 """

@@ -48,7 +48,7 @@ class LabelIssues(tfx.types.BaseComponent):
         *,
         class_names: Sequence[str],
         model: str,
-        method: str = "pixel_probe",
+        method: str = "cross_train",
         folds: int = 5,
         epochs: int | None = None,
         splits: Sequence[str] = ("train", "eval"),
@@ -59,8 +59,8 @@ class LabelIssues(tfx.types.BaseComponent):
           transformed_examples: the Transform's output.
           class_names: the label of each class index.
           model: the fixed model's registry name.
-          method: "pixel_probe" (seconds) or "cross_train" (K-fold
-            training of the fixed model).
+          method: "cross_train" (K-fold training of the fixed model) or
+            "pixel_probe" (a K-fold linear probe on the pixels; seconds).
           folds: K.
           epochs: cross_train's epochs per fold; None for the model's own.
           splits: the TFX splits whose labels are checked.

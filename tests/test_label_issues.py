@@ -1,0 +1,158 @@
+"""Out-of-sample probabilities and confident learning on real digits
+with flipped labels."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+
+from components.embedded_dataset.digits import render_digit
+from components.label_issues.out_of_sample import (
+    cross_train_probabilities,
+    folds_of,
+    pixel_probe_probabilities,
+)
+from components.label_issues.ranking import rank_labels
+from models.registry import get_model_spec
+
+N_IMAGES = 300
+N_FLIPS = 15
+SEED = 123  # the fixed models' seed
+
+
+def transformed_digits(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first `n` digits as the Transform writes them: 32x32 RGB
+    floats in 0..1; and their true labels."""
+    data = load_digits()
+    gray = np.stack([render_digit(scan, 32) for scan in data.images[:n]])
+    images = np.repeat(gray[..., np.newaxis], 3, axis=3) / np.float32(255)
+    return images.astype(np.float32), data.target[:n].astype(np.int64)
+
+
+@pytest.fixture(scope="module")
+def noisy_digits() -> dict:
+    images, truth = transformed_digits(N_IMAGES)
+    rng = np.random.default_rng(0)
+    flipped = rng.choice(N_IMAGES, N_FLIPS, replace=False)
+    labels = truth.copy()
+    labels[flipped] = (truth[flipped] + rng.integers(1, 10, N_FLIPS)) % 10
+    assert (labels[flipped] != truth[flipped]).all()
+    paths = [f"train/{label}/{i:04d}.png" for i, label in enumerate(labels)]
+    probabilities = pixel_probe_probabilities(
+        images, labels, num_classes=10, folds=5, seed=SEED
+    )
+    return {
+        "images": images,
+        "truth": truth,
+        "labels": labels,
+        "flipped": {paths[i]: int(i) for i in flipped},
+        "paths": paths,
+        "probabilities": probabilities,
+    }
+
+
+def test_pixel_probe_gives_a_distribution_per_image(noisy_digits):
+    probabilities = noisy_digits["probabilities"]
+    assert probabilities.shape == (N_IMAGES, 10)
+    assert probabilities.dtype == np.float32
+    assert (probabilities >= 0).all()
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1, atol=1e-5)
+
+
+def test_pixel_probe_mostly_predicts_the_true_digit(noisy_digits):
+    predicted = noisy_digits["probabilities"].argmax(axis=1)
+    assert (predicted == noisy_digits["truth"]).mean() > 0.85
+
+
+def test_flipped_labels_rank_at_the_top(noisy_digits):
+    ranked = rank_labels(
+        noisy_digits["paths"],
+        noisy_digits["labels"],
+        noisy_digits["probabilities"],
+    )
+    flipped = noisy_digits["flipped"]
+    top = [r for r in ranked[: 2 * N_FLIPS] if r.path in flipped]
+    assert len(top) >= 12, f"only {len(top)} of {N_FLIPS} flips in the top"
+    truth = noisy_digits["truth"]
+    right = [r for r in top if r.suggested == truth[flipped[r.path]]]
+    assert len(right) >= 0.75 * len(top)
+    assert all(r.given == noisy_digits["labels"][flipped[r.path]] for r in top)
+    caught = [r for r in ranked if r.flagged and r.path in flipped]
+    assert len(caught) >= 10
+
+
+def test_ranking_covers_every_image_most_suspect_first(noisy_digits):
+    paths = noisy_digits["paths"]
+    ranked = rank_labels(
+        paths, noisy_digits["labels"], noisy_digits["probabilities"]
+    )
+    assert sorted(r.path for r in ranked) == sorted(paths)
+    scores = [r.score for r in ranked]
+    assert scores == sorted(scores, reverse=True)
+    assert all(0 <= s <= 1 for s in scores)
+    row = {path: i for i, path in enumerate(paths)}
+    assert all(
+        r.suggested == noisy_digits["probabilities"][row[r.path]].argmax()
+        for r in ranked
+    )
+
+
+def test_rank_labels_wants_one_row_per_path():
+    with pytest.raises(ValueError, match="3 paths, 2 labels and 2 rows"):
+        rank_labels(
+            ["a", "b", "c"], np.array([0, 1]), np.array([[1, 0], [0, 1.0]])
+        )
+
+
+def test_a_class_absent_from_the_labels_gets_probability_zero():
+    images, labels = transformed_digits(200)
+    present = labels != 9
+    probabilities = pixel_probe_probabilities(
+        images[present], labels[present], num_classes=10, folds=3, seed=SEED
+    )
+    assert probabilities.shape == (present.sum(), 10)
+    assert not probabilities[:, 9].any()
+    assert (probabilities[:, :9] > 0).all()
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1, atol=1e-5)
+
+
+def test_folds_hold_out_every_image_once_stratified():
+    labels = np.repeat(np.arange(4), [5, 6, 7, 8])
+    folds = folds_of(labels, folds=5, seed=SEED)
+    assert len(folds) == 5
+    held_out = np.concatenate([held for _, held in folds])
+    assert sorted(held_out) == list(range(len(labels)))
+    for fit, held in folds:
+        assert not set(fit) & set(held)
+        # every class in every held-out fold: stratified
+        assert set(labels[held]) == {0, 1, 2, 3}
+
+
+def test_a_class_smaller_than_the_folds_is_refused():
+    labels = np.array([0] * 10 + [1] * 10 + [2] * 3)
+    with pytest.raises(
+        ValueError,
+        match=r"label_issues\.folds is 5.*smallest class's 3 images",
+    ):
+        folds_of(labels, folds=5, seed=SEED)
+
+
+def test_fewer_than_two_folds_are_refused():
+    with pytest.raises(ValueError, match=r"label_issues\.folds is 1"):
+        folds_of(np.array([0, 0, 1, 1]), folds=1, seed=SEED)
+
+
+def test_cross_train_gives_a_distribution_per_image():
+    images, labels = transformed_digits(40)
+    probabilities = cross_train_probabilities(
+        images,
+        labels,
+        spec=get_model_spec("dcai_resnet50"),
+        num_classes=10,
+        folds=2,
+        epochs=1,
+    )
+    assert probabilities.shape == (40, 10)
+    assert np.isfinite(probabilities).all()
+    assert (probabilities >= 0).all()
+    # every held-out row was written: none left at the initial zeros
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1, atol=1e-4)
