@@ -14,7 +14,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import argparse
 import json
-import logging
 import platform
 import tempfile
 import time
@@ -37,6 +36,7 @@ from models.preprocessing import decode_and_resize
 from models.registry import compile_model, get_model_spec
 from models.trainer import train_best
 from pipeline.config import load_config
+from pipeline.console import configure_logging
 
 REPO = Path(__file__).resolve().parents[1]
 MODEL = "dcai_resnet50"
@@ -91,7 +91,7 @@ def main() -> None:
         "--skip-full", action="store_true", help="no full cross-training"
     )
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    configure_logging()
     spec = get_model_spec(MODEL)
     prepare = load_config(REPO / "params.yaml").prepare
     with tempfile.TemporaryDirectory() as tmp:
@@ -145,7 +145,11 @@ def main() -> None:
     results["trained_model_in_sample"] = score(paths, labels, in_sample, flips)
     methods = {
         "pixel_probe": lambda: pixel_probe_probabilities(
-            images, labels, num_classes=num_classes, folds=FOLDS, seed=0
+            images,
+            labels,
+            num_classes=num_classes,
+            folds=FOLDS,
+            seed=spec.seed,
         ),
         f"cross_train_{args.short_epochs}_epochs": (
             lambda: cross_train_probabilities(

@@ -70,7 +70,7 @@ def embedding_findings(
     scores = OutOfDistribution().fit_score(features=embeddings)
     # cleanlab scores exp(-distance / scale): 1 for a typical image,
     # towards 0 for an outlier; -log gives back the scaled distance.
-    distance = -np.log(np.maximum(scores, 1e-12))
+    distance = -np.log(np.maximum(scores, np.finfo(np.float64).tiny))
     _, high = _outside(distance, np.zeros(len(table), bool), fence)
     median = float(np.median(distance))
     return [
