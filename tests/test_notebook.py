@@ -128,3 +128,8 @@ def test_the_steps_show_their_results(run):
     for column in ("accuracy", "examples", "label", "brightness_bucket"):
         assert column in table
     assert "int8_accuracy" in html("METRICS_FILE")
+    report = text('components["QualityReport"]')
+    assert "Report: " in report
+    assert Path(report.split("Report: ")[1].strip()).is_file()
+    # The number of images per issue, as a table.
+    assert "images" in html("value_counts()")
