@@ -15,14 +15,12 @@ from sklearn.datasets import load_digits
 
 from components.embedded_dataset.digits import png_bytes, render_digit
 from components.example_tables import (
-    RawTable,
     read_pixels,
     read_raw,
     split_of,
 )
 from components.image_etl.dataset_layout import SourceImage
 from components.image_etl.image_decoding import BadImageError
-from components.image_etl.image_properties import image_properties
 from components.image_etl.image_records import (
     load_image_record,
     to_tf_example,
@@ -44,29 +42,7 @@ from components.quality_report.report_data import (
 )
 from models import features
 from tests.conftest import save
-
-
-def raw_table(images: list[tuple[str, str, np.ndarray]]) -> RawTable:
-    """A RawTable as the ETL would read it from (path, label name,
-    uint8 pixels) triples."""
-    pngs = [png_bytes(pixels) for _, _, pixels in images]
-    arrays = [p if p.ndim == 3 else p[:, :, np.newaxis] for _, _, p in images]
-    props = [image_properties(a) for a in arrays]
-    names = sorted({label for _, label, _ in images})
-    return RawTable(
-        paths=[path for path, _, _ in images],
-        labels=np.array([names.index(n) for _, n, _ in images], np.int64),
-        label_names=[label for _, label, _ in images],
-        sha256=[hashlib.sha256(png).hexdigest() for png in pngs],
-        widths=np.array([a.shape[1] for a in arrays]),
-        heights=np.array([a.shape[0] for a in arrays]),
-        channels=np.array([a.shape[2] for a in arrays]),
-        properties={
-            name: np.array([p[name] for p in props])
-            for name in features.PROPERTIES
-        },
-        pngs=pngs,
-    )
+from tests.raw_tables import raw_table
 
 
 @pytest.fixture(scope="module")
