@@ -67,7 +67,7 @@ def embedding_findings(
         raise ValueError(
             f"{len(embeddings)} embeddings for {len(table)} images."
         )
-    scores = OutOfDistribution().fit_score(features=embeddings)
+    scores = OutOfDistribution().fit_score(features=embeddings, verbose=False)
     # cleanlab scores exp(-distance / scale): 1 for a typical image,
     # towards 0 for an outlier; -log gives back the scaled distance.
     distance = -np.log(np.maximum(scores, np.finfo(np.float64).tiny))
