@@ -5,6 +5,8 @@ import logging
 import os
 import re
 
+from absl import logging as absl_logging
+
 import components
 
 # Beam's local runner relays each worker's log entry as one line of
@@ -15,30 +17,24 @@ _RELAYED_MESSAGE = re.compile(r'message: "(.*?)" (?:instruction_id|log_loc)')
 _OWN_CODE = os.path.dirname(os.path.abspath(components.__file__))
 
 
-# TFX's orchestrators log each component's start and end: the progress
-# of a pipeline run.
-_TFX_PROGRESS = re.compile(r"(node|Component) \S+ is (running|finished)\.")
-
-
 class _WorkerLogFilter(logging.Filter):
-    """Let through relayed worker messages from our own code and TFX's
-    progress, as plain text, and errors; drop the worker harness's own
-    start-up notes. Once an in-process Beam pipeline has run (the
-    Transform's), the orchestrator's own log lines come this way too."""
+    """Let through relayed worker messages from our own code, as plain
+    text, and errors; drop the worker harness's own start-up notes."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno >= logging.ERROR:
             return True
         entry = record.getMessage()
         match = _RELAYED_MESSAGE.search(entry)
-        if match is None or not (
-            _OWN_CODE in entry or _TFX_PROGRESS.fullmatch(match.group(1))
-        ):
+        if match is None or _OWN_CODE not in entry:
             return False
         record.msg, record.args = match.group(1), ()
         return True
 
 
+# TFX's orchestrators log each component's start and end: the progress
+# of a pipeline run.
+_TFX_PROGRESS = re.compile(r"(node|Component) \S+ is (running|finished)\.")
 # Warnings TFX 1.16 and Beam 2.61 give on every run, about themselves.
 _HARMLESS = (
     "ArtifactQuery.property_predicate is not supported",
@@ -74,7 +70,10 @@ def configure_logging() -> None:
     relay = logging.getLogger(_RELAY_LOGGER)
     relay.setLevel(logging.INFO)
     relay.addFilter(_WorkerLogFilter())
-    logging.getLogger("absl").setLevel(logging.INFO)
+    # Through absl's own verbosity, not the logger's level: TensorFlow
+    # saving a model sets absl's verbosity to FATAL and back to what
+    # absl reports, which would otherwise be WARNING.
+    absl_logging.set_verbosity(absl_logging.INFO)
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     # It asks for python-snappy's CRC32C; crcmod's C extension, installed,
     # is just as fast.
