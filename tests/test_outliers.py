@@ -243,3 +243,27 @@ def test_a_homogeneous_cloud_has_almost_no_outliers(table_of_200, seed):
 def test_embeddings_must_match_the_images(table_of_200):
     with pytest.raises(ValueError, match="199 embeddings for 200 images"):
         embedding_findings(table_of_200, np.ones((199, 16)), fence=FENCE)
+
+
+def test_held_out_images_are_judged_against_their_own_split():
+    """A model fit to train packs train images tightly; the looser val
+    images are not outliers for that, only a val image far from val."""
+    data = load_digits()
+    images = [
+        (f"{split}/{label}/{i:04d}.png", str(label), render_digit(scan, 32))
+        for i, (scan, label) in enumerate(
+            zip(data.images[:300], data.target[:300], strict=True)
+        )
+        for split in ["train" if i < 270 else "val"]
+    ]
+    table = raw_table(images)
+    rng = np.random.default_rng(2)
+    centre = np.abs(rng.normal(size=16)) + 0.5
+    embeddings = centre + rng.normal(0, 0.02, size=(300, 16))
+    embeddings[270:] = centre + rng.normal(0, 0.2, size=(30, 16))
+    embeddings[285] = np.abs(rng.normal(size=16)) * centre.max()
+    flagged = [
+        f.path for f in embedding_findings(table, embeddings, fence=FENCE)
+    ]
+    assert table.paths[285] in flagged
+    assert len([path for path in flagged if path.startswith("val/")]) <= 2

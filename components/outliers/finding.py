@@ -62,7 +62,9 @@ def embedding_findings(
     table: RawTable, embeddings: np.ndarray, *, fence: float
 ) -> list[Finding]:
     """Images far from their nearest neighbours in embedding space, by
-    cleanlab's k-nearest-neighbour outlier score."""
+    cleanlab's k-nearest-neighbour outlier score, each against the other
+    images of its split: the model was fit to train, so train images sit
+    closer together than the held-out ones do."""
     if len(embeddings) != len(table):
         raise ValueError(
             f"{len(embeddings)} embeddings for {len(table)} images."
@@ -71,19 +73,24 @@ def embedding_findings(
     # cleanlab scores exp(-distance / scale): 1 for a typical image,
     # towards 0 for an outlier; -log gives back the scaled distance.
     distance = -np.log(np.maximum(scores, np.finfo(np.float64).tiny))
-    _, high = _outside(distance, np.zeros(len(table), bool), fence)
-    median = float(np.median(distance))
-    return [
-        _finding(
-            table,
-            i,
-            OUTLIER,
-            _iqr_from_median(distance, i),
-            f"{distance[i] / median:.1f}x the median distance to nearest"
-            " neighbours in the model's embedding space",
-        )
-        for i in np.flatnonzero(high)
-    ]
+    splits = np.array([split_of(path) for path in table.paths])
+    findings = []
+    for split in sorted(set(splits)):
+        others = splits != split
+        _, high = _outside(distance, others, fence)
+        median = float(np.median(distance[~others]))
+        findings += [
+            _finding(
+                table,
+                i,
+                OUTLIER,
+                _iqr_from_median(distance[~others], distance[i]),
+                f"{distance[i] / median:.1f}x the median distance to nearest"
+                f" neighbours in the model's embedding space, among {split}",
+            )
+            for i in np.flatnonzero(high)
+        ]
+    return findings
 
 
 def _outside(
@@ -116,7 +123,7 @@ def _flag(
             table,
             i,
             issue,
-            _iqr_from_median(values, i),
+            _iqr_from_median(values, values[i]),
             f"{what} {value_format.format(values[i])}, median"
             f" {value_format.format(median)}",
         )
@@ -124,9 +131,11 @@ def _flag(
     ]
 
 
-def _iqr_from_median(values: np.ndarray, i: int) -> float:
+def _iqr_from_median(values: np.ndarray, value: float) -> float:
+    """How many interquartile ranges of `values` `value` lies from their
+    median."""
     q1, median, q3 = np.percentile(values, [25, 50, 75])
-    return abs(float(values[i] - median)) / max(float(q3 - q1), 1e-9)
+    return abs(float(value - median)) / max(float(q3 - q1), 1e-9)
 
 
 def _odd_sizes(table: RawTable, fence: float) -> list[Finding]:
