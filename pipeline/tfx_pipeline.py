@@ -7,6 +7,7 @@ import tensorflow_model_analysis as tfma
 from tfx import v1 as tfx
 from tfx.orchestration import metadata
 
+from components.code_version import CODE_VERSION_KEY
 from components.duplicates.component import Duplicates
 from components.label_issues.component import LabelIssues
 from components.outliers.component import Outliers
@@ -29,6 +30,7 @@ def create_pipeline(
     eval_config: tfma.EvalConfig,
     class_names: Sequence[str],
     quality: QualityConfig,
+    code_version: str,
     serving_dir: str,
     metadata_connection_config: metadata.ConnectionConfigType | None,
     beam_pipeline_args: Sequence[str] = (),
@@ -47,6 +49,8 @@ def create_pipeline(
       eval_config: what the Evaluator measures and what blesses a model.
       class_names: the label of each class index.
       quality: settings of the data-quality analyses.
+      code_version: components.code_version.code_fingerprint(): the
+        components running this package's code rerun when it changes.
       serving_dir: where the Pusher puts a blessed model.
       metadata_connection_config: MLMD store; None where the orchestrator
         provides it (Kubeflow).
@@ -87,7 +91,7 @@ def create_pipeline(
         examples=example_gen.outputs["examples"],
         schema=schema_gen.outputs["schema"],
         preprocessing_fn="models.preprocessing.preprocessing_fn",
-        custom_config=transform_config,
+        custom_config={**transform_config, CODE_VERSION_KEY: code_version},
     )
     # Train the fixed model; keep the epoch with the best eval accuracy.
     trainer = tfx.components.Trainer(
@@ -97,7 +101,7 @@ def create_pipeline(
         schema=schema_gen.outputs["schema"],
         train_args=tfx.proto.TrainArgs(splits=["train"]),
         eval_args=tfx.proto.EvalArgs(splits=["eval"]),
-        custom_config=trainer_config,
+        custom_config={**trainer_config, CODE_VERSION_KEY: code_version},
     )
     # The latest blessed model, to compare the new one against.
     baseline = tfx.dsl.Resolver(
@@ -120,6 +124,7 @@ def create_pipeline(
     tflite_export = TFLiteExport(
         model=trainer.outputs["model"],
         examples=transform.outputs["transformed_examples"],
+        code_version=code_version,
     )
     # Copy a blessed model to the serving folder.
     pusher = tfx.components.Pusher(
@@ -140,11 +145,13 @@ def create_pipeline(
         method=quality.label_method,
         folds=quality.folds,
         epochs=quality.cross_train_epochs,
+        code_version=code_version,
     )
     # Exact and near-duplicates, leaks across splits.
     duplicates = Duplicates(
         examples=example_gen.outputs["examples"],
         max_distance=quality.near_duplicate_distance,
+        code_version=code_version,
     )
     # Blank, dark, blurry, odd-size images; embedding-space outliers.
     outliers = Outliers(
@@ -152,6 +159,7 @@ def create_pipeline(
         transformed_examples=transform.outputs["transformed_examples"],
         model=trainer.outputs["model"],
         fence=quality.outlier_fence,
+        code_version=code_version,
     )
     # report.html and issues.csv: the findings and the error analysis.
     quality_report = QualityReport(
@@ -166,6 +174,7 @@ def create_pipeline(
         etl_dir=data_root,
         budget=quality.budget,
         title=pipeline_name,
+        code_version=code_version,
     )
     return tfx.dsl.Pipeline(
         pipeline_name=pipeline_name,

@@ -6,6 +6,7 @@ from tfx import v1 as tfx
 from tfx.dsl.components.base import executor_spec
 from tfx.types import channel, component_spec
 
+from components.code_version import CODE_VERSION_KEY, CODE_VERSION_PARAMETER
 from components.duplicates import executor
 from components.quality_artifacts import DataQualityFindings
 
@@ -15,6 +16,7 @@ class DuplicatesSpec(component_spec.ComponentSpec):
         executor.MAX_DISTANCE_KEY: component_spec.ExecutionParameter(
             type=float
         ),
+        CODE_VERSION_KEY: CODE_VERSION_PARAMETER,
     }
     INPUTS: Mapping[str, component_spec.ChannelParameter] = {
         executor.EXAMPLES_KEY: component_spec.ChannelParameter(
@@ -38,7 +40,11 @@ class Duplicates(tfx.types.BaseComponent):
     EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(executor.Executor)
 
     def __init__(
-        self, examples: tfx.types.BaseChannel, *, max_distance: float = 0.15
+        self,
+        examples: tfx.types.BaseChannel,
+        *,
+        max_distance: float = 0.15,
+        code_version: str = "",
     ):
         """Builds the component.
 
@@ -46,10 +52,13 @@ class Duplicates(tfx.types.BaseComponent):
           examples: the ETL's examples (ImportExampleGen's output).
           max_distance: how close two normalised images must be (0..2) to
             count as near-duplicates.
+          code_version: the package's code_fingerprint(); a new one
+            reruns the component instead of serving it from the cache.
         """
         super().__init__(
             spec=DuplicatesSpec(
                 **{
+                    CODE_VERSION_KEY: code_version,
                     executor.EXAMPLES_KEY: examples,
                     executor.MAX_DISTANCE_KEY: max_distance,
                     executor.FINDINGS_KEY: channel.Channel(

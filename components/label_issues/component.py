@@ -7,6 +7,7 @@ from tfx import v1 as tfx
 from tfx.dsl.components.base import executor_spec
 from tfx.types import channel, component_spec
 
+from components.code_version import CODE_VERSION_KEY, CODE_VERSION_PARAMETER
 from components.label_issues import executor
 from components.quality_artifacts import DataQualityFindings
 
@@ -21,6 +22,7 @@ class LabelIssuesSpec(component_spec.ComponentSpec):
         executor.FOLDS_KEY: _Parameter(type=int),
         executor.EPOCHS_KEY: _Parameter(type=int),
         executor.SPLITS_KEY: _Parameter(type=str),
+        CODE_VERSION_KEY: CODE_VERSION_PARAMETER,
     }
     INPUTS: Mapping[str, component_spec.ChannelParameter] = {
         executor.EXAMPLES_KEY: component_spec.ChannelParameter(
@@ -52,6 +54,7 @@ class LabelIssues(tfx.types.BaseComponent):
         folds: int = 5,
         epochs: int | None = None,
         splits: Sequence[str] = ("train", "eval"),
+        code_version: str = "",
     ):
         """Builds the component.
 
@@ -64,10 +67,13 @@ class LabelIssues(tfx.types.BaseComponent):
           folds: K.
           epochs: cross_train's epochs per fold; None for the model's own.
           splits: the TFX splits whose labels are checked.
+          code_version: the package's code_fingerprint(); a new one
+            reruns the component instead of serving it from the cache.
         """
         super().__init__(
             spec=LabelIssuesSpec(
                 **{
+                    CODE_VERSION_KEY: code_version,
                     executor.EXAMPLES_KEY: transformed_examples,
                     executor.CLASS_NAMES_KEY: json.dumps(list(class_names)),
                     executor.METHOD_KEY: method,

@@ -6,6 +6,7 @@ from tfx import v1 as tfx
 from tfx.dsl.components.base import executor_spec
 from tfx.types import channel, component_spec
 
+from components.code_version import CODE_VERSION_KEY, CODE_VERSION_PARAMETER
 from components.outliers import executor
 from components.quality_artifacts import DataQualityFindings
 
@@ -15,6 +16,7 @@ _Examples = tfx.types.standard_artifacts.Examples
 class OutliersSpec(component_spec.ComponentSpec):
     PARAMETERS: Mapping[str, component_spec.ExecutionParameter] = {
         executor.FENCE_KEY: component_spec.ExecutionParameter(type=float),
+        CODE_VERSION_KEY: CODE_VERSION_PARAMETER,
     }
     INPUTS: Mapping[str, component_spec.ChannelParameter] = {
         executor.EXAMPLES_KEY: component_spec.ChannelParameter(type=_Examples),
@@ -48,6 +50,7 @@ class Outliers(tfx.types.BaseComponent):
         model: tfx.types.BaseChannel,
         *,
         fence: float = 3.0,
+        code_version: str = "",
     ):
         """Builds the component.
 
@@ -57,10 +60,13 @@ class Outliers(tfx.types.BaseComponent):
           model: the Trainer's model.
           fence: how many interquartile ranges beyond the quartiles a
             value must lie to be unusual (3 is Tukey's "far out").
+          code_version: the package's code_fingerprint(); a new one
+            reruns the component instead of serving it from the cache.
         """
         super().__init__(
             spec=OutliersSpec(
                 **{
+                    CODE_VERSION_KEY: code_version,
                     executor.EXAMPLES_KEY: examples,
                     executor.TRANSFORMED_EXAMPLES_KEY: transformed_examples,
                     executor.MODEL_KEY: model,

@@ -7,6 +7,7 @@ from tfx import v1 as tfx
 from tfx.dsl.components.base import executor_spec
 from tfx.types import channel, component_spec
 
+from components.code_version import CODE_VERSION_KEY, CODE_VERSION_PARAMETER
 from components.quality_artifacts import (
     DataQualityFindings,
     DataQualityReport,
@@ -24,6 +25,7 @@ class QualityReportSpec(component_spec.ComponentSpec):
         executor.ETL_DIR_KEY: _Parameter(type=str),
         executor.BUDGET_KEY: _Parameter(type=int),
         executor.TITLE_KEY: _Parameter(type=str),
+        CODE_VERSION_KEY: CODE_VERSION_PARAMETER,
     }
     INPUTS: Mapping[str, _Channel] = {
         executor.EXAMPLES_KEY: _Channel(type=_artifacts.Examples),
@@ -63,6 +65,7 @@ class QualityReport(tfx.types.BaseComponent):
         etl_dir: str,
         budget: int,
         title: str,
+        code_version: str = "",
     ):
         """Builds the component.
 
@@ -79,6 +82,8 @@ class QualityReport(tfx.types.BaseComponent):
             files it could not convert.
           budget: the cap on train + val images.
           title: the report's heading.
+          code_version: the package's code_fingerprint(); a new one
+            reruns the component instead of serving it from the cache.
         """
         inputs = {
             executor.EXAMPLES_KEY: examples,
@@ -93,6 +98,7 @@ class QualityReport(tfx.types.BaseComponent):
             spec=QualityReportSpec(
                 **inputs,
                 **{
+                    CODE_VERSION_KEY: code_version,
                     executor.CLASS_NAMES_KEY: json.dumps(list(class_names)),
                     executor.ETL_DIR_KEY: etl_dir,
                     executor.BUDGET_KEY: budget,

@@ -7,6 +7,7 @@ from tfx import v1 as tfx
 from tfx.dsl.components.base import executor_spec
 from tfx.types import channel, component_spec
 
+from components.code_version import CODE_VERSION_KEY, CODE_VERSION_PARAMETER
 from components.tflite_export import executor, keys
 
 _Model = tfx.types.standard_artifacts.Model
@@ -19,6 +20,7 @@ class TFLiteExportSpec(component_spec.ComponentSpec):
         ),
         keys.TRAIN_SPLIT_KEY: component_spec.ExecutionParameter(type=str),
         keys.EVAL_SPLIT_KEY: component_spec.ExecutionParameter(type=str),
+        CODE_VERSION_KEY: CODE_VERSION_PARAMETER,
     }
     INPUTS: Mapping[str, component_spec.ChannelParameter] = {
         keys.MODEL_KEY: component_spec.ChannelParameter(type=_Model),
@@ -49,6 +51,7 @@ class TFLiteExport(tfx.types.BaseComponent):
         representative_examples: int = 200,
         train_split: str = "train",
         eval_split: str = "eval",
+        code_version: str = "",
     ):
         """Builds the component.
 
@@ -61,10 +64,13 @@ class TFLiteExport(tfx.types.BaseComponent):
             calibrate the int8 activations.
           train_split: the split the calibration images come from.
           eval_split: the split the models are measured on.
+          code_version: the package's code_fingerprint(); a new one
+            reruns the component instead of serving it from the cache.
         """
         super().__init__(
             spec=TFLiteExportSpec(
                 **{
+                    CODE_VERSION_KEY: code_version,
                     keys.MODEL_KEY: model,
                     keys.EXAMPLES_KEY: examples,
                     keys.REPRESENTATIVE_EXAMPLES_KEY: representative_examples,
