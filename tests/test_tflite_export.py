@@ -19,6 +19,7 @@ from tfx import v1 as tfx
 from tfx.types import artifact_utils
 from tfx.utils import path_utils
 
+from components.code_version import CODE_VERSION_KEY
 from components.embedded_dataset.digits import png_bytes, render_digit
 from components.tflite_export import keys
 from components.tflite_export.component import TFLiteExport
@@ -380,4 +381,5 @@ def test_compiles_for_kubeflow_v2(tmp_path):
         keys.REPRESENTATIVE_EXAMPLES_KEY: {"intValue": "200"},
         keys.TRAIN_SPLIT_KEY: {"stringValue": "train"},
         keys.EVAL_SPLIT_KEY: {"stringValue": "val"},
+        CODE_VERSION_KEY: {"stringValue": ""},
     }
