@@ -90,6 +90,43 @@ class QualityConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class FixConfig:
+    min_score: float  # label issues accepted by --accept-suggestions
+    changelog: PathParam  # the data versions' changelog, in git
+
+
+@dataclasses.dataclass(frozen=True)
+class AugmentConfig:
+    seed: int
+    rotation_degrees: float  # at most, either way
+    zoom: float  # at most, in or out, as a fraction
+    crop: float  # at most, of each side, as a fraction
+    brightness: float  # at most, either way, as a fraction
+    cleanup_share: float  # of new images that get a cleanup operation
+    cleanup: TransformConfig  # the cleanup operations to draw from
+    weak_share: float  # of new images for the worst classes and slices
+
+
+@dataclasses.dataclass(frozen=True)
+class AutolabelConfig:
+    threshold: float  # accepted into train from this confidence
+    review: PathParam  # the images left for review
+
+
+@dataclasses.dataclass(frozen=True)
+class ShiftConfig:
+    permutations: int  # of the two-sample test
+    alpha: float  # significance level of the tests
+    clusters: int  # of the new data, for under-represented regions
+    output: PathParam
+
+
+@dataclasses.dataclass(frozen=True)
+class CompareConfig:
+    output: PathParam
+
+
+@dataclasses.dataclass(frozen=True)
 class Config:
     prepare: PrepareConfig
     etl: EtlConfig
@@ -98,6 +135,11 @@ class Config:
     trainer: TrainerConfig
     evaluator: EvaluatorConfig
     quality: QualityConfig
+    fix: FixConfig
+    augment: AugmentConfig
+    autolabel: AutolabelConfig
+    shift: ShiftConfig
+    compare: CompareConfig
 
 
 def load_config(path: str | Path) -> Config:

@@ -82,6 +82,7 @@ def test_exact_copy_from_train_into_val_is_a_leak(digits):
     assert finding.given_label == label
     assert finding.score == 1.0
     assert finding.sha256 == hashlib.sha256(png_bytes(pixels)).hexdigest()
+    assert finding.duplicate_of == original
     assert f"same bytes as {original}" in finding.detail
     assert "leak train→val" in finding.detail
     assert "labels differ" not in finding.detail

@@ -98,6 +98,7 @@ def duplicate_findings(
                 issue=EXACT_DUPLICATE if pair.exact else NEAR_DUPLICATE,
                 score=1.0 - pair.distance / 2,
                 given_label=given,
+                duplicate_of=table.paths[original],
                 detail=detail,
             )
         )

@@ -122,6 +122,7 @@ def read_findings(path: str) -> list[Finding]:
             score=float(row["score"]),
             given_label=row["given_label"],
             suggested_label=row["suggested_label"],
+            duplicate_of=row["duplicate_of"],
             detail=row["detail"],
         )
         for row in read_issues_csv(path)

@@ -61,6 +61,7 @@ def _row(finding: Finding) -> dict[str, str]:
         "score": f"{finding.score:.4f}",
         "given_label": finding.given_label,
         "suggested_label": finding.suggested_label,
+        "duplicate_of": finding.duplicate_of,
         "detail": finding.detail,
         "action": "",  # for the reviewer
     }

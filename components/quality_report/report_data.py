@@ -40,6 +40,7 @@ ISSUE_COLUMNS = (
     "score",
     "given_label",
     "suggested_label",
+    "duplicate_of",
     "detail",
     "action",
 )
@@ -60,6 +61,7 @@ class Finding:
     score: float
     given_label: str
     suggested_label: str = ""  # empty where the analysis has none
+    duplicate_of: str = ""  # the image a duplicate copies
     detail: str = ""
 
 

@@ -1,0 +1,112 @@
+"""`dcp fix`: a reviewed issues.csv applied to the image folder as a
+new data version; `dcp fix --undo`: the version before it, restored."""
+
+import dataclasses
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+from components.quality_report.issues_csv import read_issues_csv
+from iteration import data_versions
+from iteration.fixes.apply import apply_fixes
+from iteration.fixes.plan import plan_fixes
+
+
+@dataclasses.dataclass(frozen=True)
+class FixResult:
+    before: str  # the data version the fixes were applied to
+    version: data_versions.DataVersion | None  # None: nothing to change
+    changes: tuple[data_versions.Change, ...]
+    skipped: tuple[tuple[int, str], ...]
+
+    def format(self, data_dir: str, changelog: str) -> str:
+        counts: dict[str, int] = {}
+        for change in self.changes:
+            counts[change.action] = counts.get(change.action, 0) + 1
+        done = ", ".join(f"{n} {a}" for a, n in sorted(counts.items()))
+        lines = []
+        if self.version is None:
+            lines.append(f"Nothing to change in {data_dir} ({self.before}).")
+        else:
+            lines += [
+                f"{self.version.tag}: {done} in {data_dir}"
+                f" (was {self.before}).",
+                f"  changelog: {changelog}",
+                f"  undo: dcp fix --undo, or git checkout {self.before}"
+                " && dvc checkout",
+            ]
+        if self.skipped:
+            lines.append(f"  {len(self.skipped)} rows skipped:")
+            lines += [f"    line {n}: {why}" for n, why in self.skipped]
+        return "\n".join(lines)
+
+
+def fix_data(
+    issues_csv: str,
+    data_dir: str,
+    *,
+    changelog: str,
+    accept_suggestions: bool,
+    min_score: float,
+    splits: Sequence[str] | None,
+) -> FixResult:
+    """Apply the rows of `issues_csv` to `data_dir` (see plan_fixes)."""
+    folder = Path(data_dir)
+    plan = plan_fixes(
+        read_issues_csv(issues_csv),
+        folder,
+        accept_suggestions=accept_suggestions,
+        min_score=min_score,
+        splits=splits,
+    )
+    before = data_versions.ensure_recorded(folder, changelog=changelog)
+    if not plan.steps:
+        return FixResult(before, None, (), plan.skipped)
+    logging.info("Applying %d fixes to %s", len(plan.steps), data_dir)
+    changes = apply_fixes(
+        folder,
+        plan.steps,
+        version=data_versions.next_tag(folder),
+        source=Path(issues_csv).name,
+    )
+    version = data_versions.record_version(
+        folder,
+        command=_command(issues_csv, accept_suggestions, min_score, splits),
+        changes=changes,
+        changelog=changelog,
+    )
+    return FixResult(before, version, tuple(changes), plan.skipped)
+
+
+def undo_last_version(
+    data_dir: str, *, changelog: str
+) -> tuple[str, data_versions.DataVersion]:
+    """Restore the version before the latest one, exactly, as a new
+    version; return the restored tag and the new version."""
+    tags = data_versions.versions(data_dir)
+    if len(tags) < 2:
+        raise ValueError(
+            f"{data_dir} has {len(tags)} data version(s); there is nothing"
+            " to undo"
+        )
+    previous = tags[-2]
+    return previous, data_versions.restore_version(
+        data_dir,
+        previous,
+        command=f"dcp fix --undo: {tags[-1]} undone, back to {previous}",
+        changelog=changelog,
+    )
+
+
+def _command(
+    issues_csv: str,
+    accept_suggestions: bool,
+    min_score: float,
+    splits: Sequence[str] | None,
+) -> str:
+    command = f"dcp fix {issues_csv}"
+    if accept_suggestions:
+        command += f" --accept-suggestions --min-score {min_score}"
+    if splits is not None:
+        command += f" --splits {','.join(splits)}"
+    return command

@@ -1,0 +1,355 @@
+"""`dcp fix` on a real git + DVC repository of real digit scans: fixes
+become data versions that undo exactly; bad rows change nothing."""
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from sklearn.datasets import load_digits
+
+from components.embedded_dataset.digits import render_digit
+from components.quality_report.issues_csv import (
+    read_issues_csv,
+    write_issues_csv,
+)
+from components.quality_report.report_data import (
+    BROKEN_FILE,
+    EXACT_DUPLICATE,
+    LABEL_ISSUE,
+    OUTLIER,
+    Finding,
+)
+from iteration import data_versions
+from iteration.fixes.fix_job import fix_data, undo_last_version
+from iteration.fixes.plan import plan_fixes
+from pipeline.cli import main
+
+DVC = str(Path(sys.executable).with_name("dvc"))
+
+
+def run(cwd: Path, *command: str) -> str:
+    result = subprocess.run(
+        command, cwd=cwd, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """Relative path → sha256 of every file under `folder`."""
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(
+            p.read_bytes()
+        ).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def sha256(file: Path) -> str:
+    return hashlib.sha256(file.read_bytes()).hexdigest()
+
+
+def write_digits(folder: Path) -> None:
+    """train and val folders of real digit scans of classes 0, 1, 2, a
+    train image copied into val, and a broken file."""
+    digits = load_digits()
+    picked = {label: 0 for label in range(3)}
+    for scan, label in zip(digits.images, digits.target, strict=False):
+        if label not in picked or picked[label] >= 6:
+            continue
+        split = "train" if picked[label] < 4 else "val"
+        path = folder / split / str(label) / f"{label}{picked[label]:02d}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(render_digit(scan, 32)).save(path)
+        picked[label] += 1
+    (folder / "val" / "1" / "leak.png").write_bytes(
+        (folder / "train" / "1" / "100.png").read_bytes()
+    )
+    (folder / "train" / "2" / "broken.png").write_bytes(b"not a png")
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A git + DVC project whose data/images folder is `dvc add`ed."""
+    root = tmp_path / "project"
+    write_digits(root / "data" / "images")
+    run(root, "git", "init", "-q")
+    run(root, "git", "config", "user.email", "test@example.com")
+    run(root, "git", "config", "user.name", "test")
+    run(root, DVC, "init", "-q")
+    run(root, DVC, "add", "-q", "data/images")
+    run(root, "git", "add", "-A")
+    run(root, "git", "commit", "-qm", "images")
+    return root
+
+
+def finding(folder: Path, path: str, issue: str, score: float, **kw):
+    file = folder / path
+    return Finding(
+        path=path,
+        sha256=sha256(file) if issue != BROKEN_FILE else "",
+        split=path.split("/")[0],
+        issue=issue,
+        score=score,
+        given_label=path.split("/")[1],
+        **kw,
+    )
+
+
+def issues_csv(repo: Path, findings, actions: dict[str, str]) -> Path:
+    """An issues.csv as the report writes it, with reviewed actions."""
+    path = repo / "issues.csv"
+    write_issues_csv(findings, str(path))
+    lines = path.read_text().splitlines()
+    header = lines[0].split(",")
+    column = header.index("action")
+    reviewed = [lines[0]]
+    for line in lines[1:]:
+        cells = line.split(",")
+        cells[column] = actions.get(cells[0], "")
+        reviewed.append(",".join(cells))
+    path.write_text("\n".join(reviewed) + "\n")
+    return path
+
+
+def test_fix_moves_files_and_undo_restores_the_exact_bytes(repo):
+    images = repo / "data" / "images"
+    before = snapshot(images)
+    findings = [
+        finding(
+            images, "train/0/001.png", LABEL_ISSUE, 0.97, suggested_label="2"
+        ),
+        finding(images, "train/1/101.png", OUTLIER, 0.5),
+    ]
+    issues = issues_csv(
+        repo,
+        findings,
+        {"train/0/001.png": "accept", "train/1/101.png": "remove"},
+    )
+
+    result = fix_data(
+        str(issues),
+        str(images),
+        changelog=str(repo / "DATA_CHANGELOG.md"),
+        accept_suggestions=False,
+        min_score=1.0,
+        splits=None,
+    )
+
+    assert result.before == "data-v1"
+    assert result.version is not None and result.version.tag == "data-v2"
+    assert not (images / "train/0/001.png").exists()
+    moved = images / "train/2/001.png"
+    assert sha256(moved) == before["train/0/001.png"]
+    trashed = images / "trash/data-v2/train/1/101.png"
+    assert sha256(trashed) == before["train/1/101.png"]
+    changes = (images / data_versions.CHANGES_FILE).read_text()
+    assert "data-v2,relabel,train/0/001.png,train/2/001.png" in changes
+    assert "issues.csv line" in changes
+    changelog = (repo / "DATA_CHANGELOG.md").read_text()
+    assert "## data-v2" in changelog and "1 relabel, 1 remove" in changelog
+    assert run(repo, DVC, "status", "--json", "data/images.dvc") == "{}\n"
+    assert (
+        run(repo, "git", "status", "--porcelain", "--", "data").strip() == ""
+    )
+    assert "data-v2" in run(repo, "git", "tag").split()
+
+    restored, undo = undo_last_version(
+        str(images), changelog=str(repo / "DATA_CHANGELOG.md")
+    )
+
+    assert (restored, undo.tag) == ("data-v1", "data-v3")
+    assert snapshot(images) == before
+    run(repo, "git", "checkout", "-q", "data-v2")
+    run(repo, DVC, "checkout", "-q")
+    assert "train/2/001.png" in snapshot(images)
+    run(repo, "git", "checkout", "-q", "data-v1")
+    run(repo, DVC, "checkout", "-q")
+    assert snapshot(images) == before
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["../outside.png", "/etc/hostname", "train/../../../issues.csv", "."],
+)
+def test_a_path_outside_the_dataset_is_refused_and_nothing_changes(repo, path):
+    images = repo / "data" / "images"
+    (repo / "outside.png").write_bytes(b"x")
+    before = snapshot(images)
+    issues = repo / "issues.csv"
+    write_issues_csv(
+        [
+            finding(images, "train/1/101.png", OUTLIER, 0.5),
+            Finding(path, "", "train", OUTLIER, 0.9, "1"),
+        ],
+        str(issues),
+    )
+    text = issues.read_text().replace(",\n", ",remove\n")
+    issues.write_text(text)
+
+    with pytest.raises(ValueError, match="points outside the dataset"):
+        fix_data(
+            str(issues),
+            str(images),
+            changelog=str(repo / "DATA_CHANGELOG.md"),
+            accept_suggestions=False,
+            min_score=1.0,
+            splits=None,
+        )
+
+    assert snapshot(images) == before
+    assert data_versions.versions(images) == []
+
+
+def test_a_stale_report_is_refused(repo):
+    images = repo / "data" / "images"
+    findings = [
+        finding(
+            images, "train/0/001.png", LABEL_ISSUE, 0.9, suggested_label="1"
+        )
+    ]
+    issues = issues_csv(repo, findings, {"train/0/001.png": "relabel"})
+    # The image changed after the report.
+    Image.fromarray(np.zeros((32, 32), np.uint8)).save(
+        images / "train/0/001.png"
+    )
+
+    with pytest.raises(ValueError, match="changed since the report"):
+        plan_fixes(read_issues_csv(str(issues)), images)
+
+
+def test_accepting_suggestions_keeps_eval_fixed(repo):
+    images = repo / "data" / "images"
+    findings = [
+        finding(
+            images, "train/0/001.png", LABEL_ISSUE, 0.95, suggested_label="2"
+        ),
+        finding(
+            images, "train/0/002.png", LABEL_ISSUE, 0.5, suggested_label="1"
+        ),
+        finding(
+            images, "val/0/004.png", LABEL_ISSUE, 0.99, suggested_label="1"
+        ),
+        finding(
+            images,
+            "val/1/leak.png",
+            EXACT_DUPLICATE,
+            1.0,
+            duplicate_of="train/1/100.png",
+        ),
+        finding(images, "train/2/broken.png", BROKEN_FILE, 1.0),
+        finding(images, "train/1/101.png", OUTLIER, 0.99),
+    ]
+    issues = issues_csv(repo, findings, {})
+    val_before = snapshot(images / "val")
+
+    result = fix_data(
+        str(issues),
+        str(images),
+        changelog=str(repo / "DATA_CHANGELOG.md"),
+        accept_suggestions=True,
+        min_score=0.9,
+        splits=["train"],
+    )
+
+    moves = {change.path: change.new_path for change in result.changes}
+    assert moves == {
+        "train/0/001.png": "train/2/001.png",  # above the minimum score
+        "train/1/100.png": "trash/data-v2/train/1/100.png",  # the leak
+        "train/2/broken.png": "trash/data-v2/train/2/broken.png",
+    }
+    assert [why for _, why in result.skipped] == [
+        "val/0/004.png: split val is held fixed"
+    ]
+    assert snapshot(images / "val") == val_before
+    assert (images / "train/0/002.png").exists()  # below the minimum
+    assert (images / "train/1/101.png").exists()  # outliers need a person
+
+
+def test_a_relabel_to_an_unknown_class_is_refused(repo):
+    images = repo / "data" / "images"
+    findings = [
+        finding(
+            images,
+            "train/0/001.png",
+            LABEL_ISSUE,
+            0.9,
+            suggested_label="seven",
+        )
+    ]
+    issues = issues_csv(repo, findings, {"train/0/001.png": "relabel"})
+    with pytest.raises(ValueError, match="'seven', which is not a class"):
+        fix_data(
+            str(issues),
+            str(images),
+            changelog=str(repo / "DATA_CHANGELOG.md"),
+            accept_suggestions=False,
+            min_score=1.0,
+            splits=None,
+        )
+
+
+def test_the_embedded_dataset_as_a_stage_output_gets_versions(tmp_path):
+    """data/raw is the output of the `prepare` stage: a fix is recorded
+    with `dvc commit`, so `dvc repro` keeps it."""
+    root = tmp_path / "project"
+    write_digits(root / "source")
+    (root / "dvc.yaml").write_text(
+        "stages:\n  prepare:\n    cmd: cp -r source data\n"
+        "    deps: [source]\n    outs: [data]\n"
+    )
+    run(root, "git", "init", "-q")
+    run(root, "git", "config", "user.email", "test@example.com")
+    run(root, "git", "config", "user.name", "test")
+    run(root, DVC, "init", "-q")
+    run(root, DVC, "repro", "-q")
+    run(root, "git", "add", "-A")
+    run(root, "git", "commit", "-qm", "prepared")
+    data = root / "data"
+    before = snapshot(data)
+    issues = issues_csv(
+        root,
+        [finding(data, "train/1/101.png", OUTLIER, 0.5)],
+        {"train/1/101.png": "remove"},
+    )
+
+    fix_data(
+        str(issues),
+        str(data),
+        changelog=str(root / "DATA_CHANGELOG.md"),
+        accept_suggestions=False,
+        min_score=1.0,
+        splits=None,
+    )
+
+    assert "Stage 'prepare' didn't change" in run(root, DVC, "repro")
+    assert not (data / "train/1/101.png").exists()
+    undo_last_version(str(data), changelog=str(root / "DATA_CHANGELOG.md"))
+    assert snapshot(data) == before
+
+
+def test_cli_reports_a_bad_row_without_a_traceback(repo, capsys):
+    images = repo / "data" / "images"
+    before = snapshot(images)
+    issues = repo / "issues.csv"
+    write_issues_csv(
+        [Finding("../x.png", "", "train", OUTLIER, 1, "1")], str(issues)
+    )
+    issues.write_text(issues.read_text().replace(",\n", ",remove\n"))
+    params = Path(__file__).resolve().parents[1] / "params.yaml"
+
+    status = main(
+        ["--params", str(params), "fix", str(issues), "--data", str(images)]
+    )
+
+    error = capsys.readouterr().err
+    assert status == 2
+    assert "dcp fix: error: cannot apply these rows" in error
+    assert "line 2: path '../x.png' points outside the dataset" in error
+    assert "Traceback" not in error
+    assert snapshot(images) == before
