@@ -39,8 +39,8 @@ def report_on_run(
         pipeline_name,
         run_id,
     )
-    examples = _splits(outputs[("ImportExampleGen", "examples")])
-    transformed = _splits(outputs[("Transform", "transformed_examples")])
+    examples = split_folders(outputs[("ImportExampleGen", "examples")])
+    transformed = split_folders(outputs[("Transform", "transformed_examples")])
     model = outputs[("Trainer", "model")].uri
     classes = read_classes(data_root)
     quality = config.quality
@@ -90,7 +90,7 @@ def report_on_run(
     )
 
 
-def _splits(artifact: metadata_store_pb2.Artifact) -> dict[str, str]:
+def split_folders(artifact: metadata_store_pb2.Artifact) -> dict[str, str]:
     """TFX split name → folder of an Examples artifact."""
     folders = sorted(
         os.fsdecode(folder)
