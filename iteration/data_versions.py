@@ -166,9 +166,13 @@ def _commit_version(
             tracking.pointer,
             str(Path(tracking.out).parent / ".gitignore"),
         ]
-    changelog = (
-        changelog if changelog.is_absolute() else tracking.root / changelog
-    )
+    changelog = tracking.root / changelog  # unless absolute
+    if not changelog.resolve().is_relative_to(tracking.root.resolve()):
+        raise ValueError(
+            f"the changelog {changelog} is outside the repository"
+            f" {tracking.root} of {tracking.out}: give fix.changelog"
+            " relative to that repository"
+        )
     _append_changelog(changelog, tag, command, changes, tracking.out)
     tracked.append(str(changelog.relative_to(tracking.root)))
     tracked = [path for path in tracked if (tracking.root / path).exists()]

@@ -15,6 +15,7 @@ import sys  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+from iteration.augmentation import command as augment_command  # noqa: E402
 from iteration.fixes import command as fix_command  # noqa: E402
 from pipeline.config import Config, ConfigError, load_config  # noqa: E402
 from pipeline.console import configure_logging  # noqa: E402
@@ -40,6 +41,8 @@ commands:
               dcp fix outputs/report/issues.csv --accept-suggestions \\
                 --min-score 0.9 --splits train
               dcp fix --undo
+  augment   new train images up to the budget, for the weak classes
+              dcp augment --budget 3000 --dry-run
   kubeflow  compile for Kubeflow Pipelines 2, and submit a run
               dcp kubeflow compile --image REGISTRY/dcp:1 \\
                 --pipeline-root gs://BUCKET/tfx --data-root gs://BUCKET/data
@@ -286,6 +289,7 @@ def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     report.add_argument("--name", help="pipeline name (default: params)")
     report.set_defaults(run=_report)
     fix_command.add_parser(commands)
+    augment_command.add_parser(commands)
     kubeflow = commands.add_parser(
         "kubeflow", help="compile for and submit to Kubeflow Pipelines 2"
     ).add_subparsers(dest="action", required=True, metavar="ACTION")

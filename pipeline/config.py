@@ -92,7 +92,9 @@ class QualityConfig:
 @dataclasses.dataclass(frozen=True)
 class FixConfig:
     min_score: float  # label issues accepted by --accept-suggestions
-    changelog: PathParam  # the data versions' changelog, in git
+    # The data versions' changelog, relative to the git repository of
+    # the image folder.
+    changelog: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,6 +126,8 @@ class ShiftConfig:
 @dataclasses.dataclass(frozen=True)
 class CompareConfig:
     output: PathParam
+    jensen_shannon_threshold: float  # drift of a numeric feature
+    infinity_norm_threshold: float  # drift of a categorical feature
 
 
 @dataclasses.dataclass(frozen=True)

@@ -45,6 +45,8 @@ _HARMLESS = (
     "Missing pipeline option (runner)",
     # Beam's batching logs its timings to the root logger, at INFO.
     "BatchElements statistics:",
+    # TFMA, reading an evaluation that has no plots for an unnamed model.
+    "Fail to find plots for model name",
 )
 
 

@@ -1,0 +1,141 @@
+"""`dcp augment`: plan the new images, then write them as a new data
+version and say what was done."""
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from iteration.augmentation.dataset import read_dataset
+from iteration.augmentation.last_evaluation import read_weakness
+from iteration.augmentation.operations import check_settings, describe
+from iteration.augmentation.plan import BALANCE, AugmentPlan, make_plan
+from iteration.augmentation.writing import (
+    LINEAGE_FILE,
+    Generated,
+    read_generated,
+    write_new_images,
+)
+from iteration.data_versions import (
+    CHANGES_FILE,
+    Change,
+    DataVersion,
+    ensure_recorded,
+    next_tag,
+    record_version,
+)
+from models.preprocessing import NUM_BUCKETS
+from pipeline.config import Config
+
+SOURCE = "dcp augment"
+
+
+def augment_folder(
+    config: Config,
+    *,
+    data_dir: str,
+    budget: int,
+    pipeline_name: str,
+    data_root: str,
+    dry_run: bool,
+) -> None:
+    """Fill `data_dir`'s train split up to `budget` train + val images,
+    aimed at the weak classes and slices of the latest run of
+    `pipeline_name` (its ETL output `data_root`); print the plan only
+    when `dry_run`."""
+    settings = config.augment
+    check_settings(settings)
+    dataset = read_dataset(data_dir, generated=read_generated(data_dir))
+    weakness, note = read_weakness(
+        config.pipeline.metadata,
+        pipeline_name,
+        data_root=data_root,
+        classes=set(dataset.train_counts),
+    )
+    plan_rng, draw_rng = (
+        np.random.default_rng(seed)
+        for seed in np.random.SeedSequence(settings.seed).spawn(2)
+    )
+    plan = make_plan(
+        dataset,
+        budget=budget,
+        weakness=weakness,
+        note=note,
+        weak_share=settings.weak_share,
+        buckets=NUM_BUCKETS,
+        rng=plan_rng,
+    )
+    print(plan.format())
+    if dry_run:
+        print("Dry run: nothing written.")
+        return
+    changelog = config.fix.changelog
+    before = ensure_recorded(data_dir, changelog=changelog)
+    generated = write_new_images(
+        plan,
+        data_dir,
+        rng=draw_rng,
+        settings=settings,
+        max_distance=config.quality.near_duplicate_distance,
+        data_version=next_tag(data_dir),
+    )
+    version = record_version(
+        data_dir,
+        command=f"dcp augment --budget {budget}",
+        changes=[change(image) for image in generated],
+        changelog=changelog,
+    )
+    print(summary(plan, generated, version, before=before, data_dir=data_dir))
+
+
+def change(image: Generated) -> Change:
+    return Change(
+        action="augment",
+        path="",
+        new_path=image.path,
+        reason=f"{describe(image.recipe)} of {image.parent.path}"
+        f" ({image.reason})",
+        source=SOURCE,
+    )
+
+
+def summary(
+    plan: AugmentPlan,
+    generated: list[Generated],
+    version: DataVersion,
+    *,
+    before: str,
+    data_dir: str,
+) -> str:
+    per_class = Counter(image.parent.label for image in generated)
+    per_target = Counter(image.reason for image in generated)
+    total = sum(plan.train_counts.values()) + plan.val_count + len(generated)
+    lines = [
+        f"Augmented {data_dir}: {len(generated):,} new train images; train"
+        f" + val now {total:,} of the budget {plan.budget:,}.",
+        "  per class: "
+        + ", ".join(f"{name} +{n:,}" for name, n in sorted(per_class.items())),
+    ]
+    if plan.targets:
+        lines.append(
+            "  aimed at weak classes and slices: "
+            + ", ".join(
+                f"{target.label} +{per_target[target.label]:,}"
+                for target in plan.targets
+            )
+            + f"; balance +{per_target[BALANCE]:,}"
+        )
+    close = sum(not image.distinct for image in generated)
+    if close:
+        lines.append(
+            f"  {close:,} stayed near-duplicates of their parent or a"
+            " sibling after every draw; the duplicate analysis will list"
+            " them"
+        )
+    root = Path(data_dir)
+    lines += [
+        f"Data version: {version.tag} (commit {version.commit[:10]}; the"
+        f" data before: {before})",
+        f"Lineage: {root / LINEAGE_FILE}; changes: {root / CHANGES_FILE}",
+    ]
+    return "\n".join(lines)
