@@ -16,7 +16,9 @@ from collections.abc import Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from iteration.augmentation import command as augment_command  # noqa: E402
+from iteration.comparison import command as compare_command  # noqa: E402
 from iteration.fixes import command as fix_command  # noqa: E402
+from iteration.new_data import command as new_data_command  # noqa: E402
 from pipeline.config import Config, ConfigError, load_config  # noqa: E402
 from pipeline.console import configure_logging  # noqa: E402
 
@@ -43,6 +45,13 @@ commands:
               dcp fix --undo
   augment   new train images up to the budget, for the weak classes
               dcp augment --budget 3000 --dry-run
+  compare   two runs or data versions side by side
+              dcp compare
+              dcp compare data-v1 data-v2 --output outputs/compare-v1-v2
+  autolabel label an unlabeled folder with the trained model
+              dcp autolabel data/raw/unlabeled --threshold 0.9
+  shift     how a new image set differs from the training data
+              dcp shift ~/new-photos --candidates ~/more-photos
   kubeflow  compile for Kubeflow Pipelines 2, and submit a run
               dcp kubeflow compile --image REGISTRY/dcp:1 \\
                 --pipeline-root gs://BUCKET/tfx --data-root gs://BUCKET/data
@@ -290,6 +299,8 @@ def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     report.set_defaults(run=_report)
     fix_command.add_parser(commands)
     augment_command.add_parser(commands)
+    compare_command.add_parser(commands)
+    new_data_command.add_parser(commands)
     kubeflow = commands.add_parser(
         "kubeflow", help="compile for and submit to Kubeflow Pipelines 2"
     ).add_subparsers(dest="action", required=True, metavar="ACTION")

@@ -149,7 +149,8 @@ class Config:
 def load_config(path: str | Path) -> Config:
     """Read params.yaml into a Config; raise ConfigError naming the file
     and the key at fault."""
-    path = Path(path)
+    # Absolute, so that paths stored in MLMD work from any folder.
+    path = Path(path).resolve()
     try:
         raw = yaml.safe_load(path.read_text())
     except FileNotFoundError:

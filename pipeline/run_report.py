@@ -57,6 +57,7 @@ def format_summary(
         )
     )
     lines += [
+        f"  run: {results.run_id} (for dcp compare)",
         f"  model: {results.artifacts['model']}",
         f"  evaluation: {results.artifacts['evaluation']}",
         f"  TFLite models: {results.artifacts['tflite']}",

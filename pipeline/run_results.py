@@ -29,6 +29,7 @@ _OUTPUT_EVENTS = (
 
 @dataclasses.dataclass(frozen=True)
 class RunResults:
+    run_id: str  # the TFX pipeline run, as `dcp compare` takes it
     accuracy: float
     eval_examples: int
     per_class_accuracy: dict[str, float]
@@ -43,6 +44,7 @@ class RunResults:
     def metrics(self) -> dict[str, Any]:
         """The figures `dvc metrics` tracks."""
         return {
+            "run_id": self.run_id,
             "accuracy": self.accuracy,
             "eval_examples": self.eval_examples,
             "per_class_accuracy": self.per_class_accuracy,
@@ -53,6 +55,14 @@ class RunResults:
         }
 
 
+def pipeline_runs(
+    connection_config: metadata.ConnectionConfigType, pipeline_name: str
+) -> list[str]:
+    """The run ids of `pipeline_name`, oldest first."""
+    store = metadata_store.MetadataStore(connection_config)
+    return [run.name for run in _runs(store, pipeline_name)]
+
+
 def latest_outputs(
     connection_config: metadata.ConnectionConfigType,
     pipeline_name: str,
@@ -61,18 +71,7 @@ def latest_outputs(
     """(component id, output key) → artifact, of the run `run_id` (by
     default the latest run), cached executions included."""
     store = metadata_store.MetadataStore(connection_config)
-    runs = [
-        context
-        for context in store.get_contexts_by_type("pipeline_run")
-        if store.get_parent_contexts_by_context(context.id)
-        and store.get_parent_contexts_by_context(context.id)[0].name
-        == pipeline_name
-    ]
-    if not runs:
-        raise ValueError(
-            f"no run of pipeline {pipeline_name!r} in the metadata store"
-        )
-    runs.sort(key=lambda context: context.create_time_since_epoch)
+    runs = _runs(store, pipeline_name)
     if run_id is None:
         run = runs[-1]
     else:
@@ -91,15 +90,7 @@ def latest_outputs(
             if context.type == "node":
                 node_of[execution.id] = context.name.split(".", 1)[1]
     events = store.get_events_by_execution_ids(list(node_of))
-    output_events = [
-        event
-        for event in events
-        if event.type
-        in (
-            metadata_store_pb2.Event.OUTPUT,
-            metadata_store_pb2.Event.DECLARED_OUTPUT,
-        )
-    ]
+    output_events = [event for event in events if event.type in _OUTPUT_EVENTS]
     artifacts = {
         artifact.id: artifact
         for artifact in store.get_artifacts_by_id(
@@ -119,26 +110,25 @@ def read_results(
     pipeline_name: str,
     class_names: list[str],
 ) -> RunResults:
-    outputs = latest_outputs(connection_config, pipeline_name)
+    """The figures of the latest run of `pipeline_name`."""
+    run_id = pipeline_runs(connection_config, pipeline_name)[-1]
+    outputs = latest_outputs(connection_config, pipeline_name, run_id)
     evaluation = outputs[("Evaluator", "evaluation")].uri
     summary = read_evaluation(evaluation, class_names)
     blessing = outputs[("Evaluator", "blessing")]
     tflite_dir = path_utils.serving_model_path(
         outputs[("TFLiteExport", "tflite_model")].uri
     )
-    with fileio.open(
-        posixpath.join(tflite_dir, tflite_keys.METRICS_FILE), "r"
-    ) as file:
-        tflite = json.load(file)
     report = outputs[("QualityReport", "report")].uri
     return RunResults(
+        run_id=run_id,
         accuracy=summary.accuracy,
         eval_examples=summary.examples,
         per_class_accuracy=summary.per_class_accuracy,
         slices=summary.slices,
         confusion=summary.confusion,
         blessed=blessing.custom_properties["blessed"].int_value == 1,
-        tflite=tflite,
+        tflite=read_tflite_metrics(tflite_dir),
         anomalies=_anomalies(outputs[("ExampleValidator", "anomalies")].uri),
         findings=dict(
             Counter(
@@ -154,6 +144,33 @@ def read_results(
             "report": report,
         },
     )
+
+
+def read_tflite_metrics(tflite_dir: str) -> dict[str, Any]:
+    """Sizes and accuracies the TFLiteExport measured; `tflite_dir` is
+    its serving directory."""
+    with fileio.open(
+        posixpath.join(tflite_dir, tflite_keys.METRICS_FILE), "r"
+    ) as file:
+        return json.load(file)
+
+
+def _runs(
+    store: metadata_store.MetadataStore, pipeline_name: str
+) -> list[metadata_store_pb2.Context]:
+    runs = [
+        context
+        for context in store.get_contexts_by_type("pipeline_run")
+        if store.get_parent_contexts_by_context(context.id)
+        and store.get_parent_contexts_by_context(context.id)[0].name
+        == pipeline_name
+    ]
+    if not runs:
+        raise ValueError(
+            f"no run of pipeline {pipeline_name!r} in the metadata store"
+        )
+    runs.sort(key=lambda context: context.create_time_since_epoch)
+    return runs
 
 
 def _anomalies(uri: str) -> dict[str, list[str]]:

@@ -1,7 +1,9 @@
 """The whole TFX pipeline with LocalDagRunner on a tiny real dataset:
 a first run, a rerun served from the cache, and a rerun after one image
-changed."""
+changed, compared with the run before it."""
 
+import argparse
+import json
 from pathlib import Path
 
 import pytest
@@ -13,9 +15,16 @@ from tfx import v1 as tfx
 
 from components.embedded_dataset.digits import render_digit
 from components.image_etl.etl import run_etl
+from iteration.comparison import command as compare_command
+from iteration.comparison.compare_job import HTML_FILE, JSON_FILE, compare_runs
+from iteration.comparison.data_diff import CHANGED
 from pipeline import local_runner
-from pipeline.run_results import read_results
+from pipeline.config import load_config
+from pipeline.run_results import pipeline_runs, read_results
 from tests.conftest import IN_PROCESS_BEAM, REPO, save
+from tests.test_compare import SECTIONS
+from tests.test_html_report import Page
+from tests.test_report_browser import dump_dom
 
 pytestmark = pytest.mark.e2e
 
@@ -65,12 +74,15 @@ def etl(raw: Path, output: Path) -> None:
     )
 
 
-def node_states(metadata: Path) -> dict[str, int]:
-    """Component id → state of its execution in the latest run."""
-    config = tfx.orchestration.metadata.sqlite_metadata_connection_config(
+def connection(metadata: Path):
+    return tfx.orchestration.metadata.sqlite_metadata_connection_config(
         str(metadata)
     )
-    store = metadata_store.MetadataStore(config)
+
+
+def node_states(metadata: Path) -> dict[str, int]:
+    """Component id → state of its execution in the latest run."""
+    store = metadata_store.MetadataStore(connection(metadata))
     run = max(
         store.get_contexts_by_type("pipeline_run"),
         key=lambda context: context.create_time_since_epoch,
@@ -116,13 +128,11 @@ def first_run(project) -> dict[str, int]:
 def test_first_run_executes_every_component(project, first_run):
     assert set(first_run) == NODES
     assert all(state == COMPLETE for state in first_run.values())
-    results = read_results(
-        tfx.orchestration.metadata.sqlite_metadata_connection_config(
-            str(project / "metadata.sqlite")
-        ),
-        "digits",
-        [str(d) for d in range(10)],
-    )
+    metadata = connection(project / "metadata.sqlite")
+    results = read_results(metadata, "digits", [str(d) for d in range(10)])
+    # The run id dcp compare takes, recorded for dvc metrics.
+    assert [results.run_id] == pipeline_runs(metadata, "digits")
+    assert results.metrics()["run_id"] == results.run_id
     assert results.eval_examples == 40
     assert 0.0 <= results.accuracy <= 1.0
     assert set(results.per_class_accuracy) == {str(d) for d in range(10)}
@@ -165,11 +175,96 @@ def test_rerun_with_nothing_changed_is_served_from_the_cache(
     assert set(states.values()) == {CACHED}
 
 
-def test_one_changed_image_reruns_from_example_gen(project, first_run):
+@pytest.fixture(scope="module")
+def changed_image(project, first_run) -> str:
+    """One train image replaced by another digit, inverted; the ETL and
+    the pipeline run again. The image's path in the dataset."""
     changed = sorted((project / "raw" / "train" / "3").glob("*.png"))[0]
     pixels = render_digit(load_digits().images[0], 32)
     Image.fromarray(255 - pixels).save(changed)
     etl(project / "raw", project / "tfrecords")
     local_runner.run(str(project / "params.yaml"))
+    return changed.relative_to(project / "raw").as_posix()
+
+
+def test_one_changed_image_reruns_from_example_gen(project, changed_image):
     states = node_states(project / "metadata.sqlite")
     assert all(state == COMPLETE for state in states.values()), states
+
+
+def test_compare_shows_the_changed_image_and_its_effects(
+    project, changed_image, tmp_path
+):
+    output = tmp_path / "compare"
+    comparison = compare_runs(
+        load_config(project / "params.yaml"),
+        a="previous",
+        b="latest",
+        pipeline_name="digits",
+        data_root=str(project / "tfrecords"),
+        output_dir=str(output),
+    )
+    runs = pipeline_runs(connection(project / "metadata.sqlite"), "digits")
+    assert (comparison.a.run_id, comparison.b.run_id) == tuple(runs[-2:])
+    # The one change: the same path with other bytes; no count moved.
+    (change,) = comparison.changes
+    assert (change.kind, change.path_a, change.path_b) == (
+        CHANGED,
+        changed_image,
+        changed_image,
+    )
+    assert [row.change for row in comparison.counts] == [0] * 20
+    # TFDV sees it in train's brightness; eval is the same data.
+    train = {d.feature: d for d in comparison.drift if d.split == "train"}
+    assert train["brightness"].value > 0
+    eval_drift = [d for d in comparison.drift if d.split == "eval"]
+    assert eval_drift and all(d.value == 0 for d in eval_drift)
+    # Each model on its own eval split: as many right as the Evaluator
+    # counted, and the flips make up the difference.
+    overall, flips = comparison.overall, comparison.flips
+    assert flips.matched == overall.examples_a == overall.examples_b == 40
+    assert flips.right_a == round(overall.a * 40)
+    assert flips.right_b == round(overall.b * 40)
+    assert flips.right_b - flips.right_a == len(flips.wrong_to_right) - len(
+        flips.right_to_wrong
+    )
+    tflite = {figure.name: figure for figure in comparison.tflite}
+    assert tflite["int8_bytes"].a > 0 and tflite["int8_bytes"].b > 0
+    assert "not a git revision" in comparison.dvc.note
+    record = json.loads((output / JSON_FILE).read_text())
+    assert record["changes"][CHANGED] == 1
+    assert record["b"]["run_id"] == runs[-1]
+    page = Page(dump_dom(tmp_path, (output / HTML_FILE).as_uri()))
+    assert page.section_ids == SECTIONS
+    assert page.column("changes-table", 2) == [changed_image]
+    # The changed image before and after, and each flipped image.
+    flipped = len(flips.right_to_wrong) + len(flips.wrong_to_right)
+    assert len(page.images) == 2 + flipped
+
+
+def test_compare_the_latest_run_with_itself(
+    project, changed_image, tmp_path, capsys
+):
+    parser = argparse.ArgumentParser()
+    compare_command.add_parser(parser.add_subparsers())
+    args = parser.parse_args(
+        [
+            "compare",
+            "latest",
+            "latest",
+            "--output",
+            str(tmp_path),
+            "--data-root",
+            str(project / "tfrecords"),
+        ]
+    )
+    args.run(args, load_config(project / "params.yaml"), [])
+    summary = capsys.readouterr().out
+    assert "0 right → wrong, 0 wrong → right of the 40 eval images" in summary
+    assert "all 10 classes as before" in summary
+    assert "0 added, 0 removed, 0 changed, 0 moved" in summary
+    assert "no feature beyond its threshold" in summary
+    assert f"compare.html: {tmp_path / HTML_FILE}" in summary
+    record = json.loads((tmp_path / JSON_FILE).read_text())
+    assert all(row["change"] == 0 for row in record["accuracy"])
+    assert all(not row["value"] for row in record["drift"])

@@ -3,7 +3,7 @@
 The page works offline: CSS, a small table sorter and the thumbnails
 (as data: URLs) are inline, and a Content-Security-Policy forbids
 loading anything else. File names, labels and every other string of the
-dataset come from users, so all of them go through `_esc`.
+dataset come from users, so all of them go through `esc`.
 
 Every table is sortable by clicking a header. A link ending in
 `#sort=<table id>:<column>:<asc|desc>` opens the page with that table
@@ -34,9 +34,9 @@ OUTLIER_ISSUES = tuple(
     if issue not in (LABEL_ISSUE, *DUPLICATE_ISSUES)
 )
 _SPLIT_ORDER = ("train", "val", "test")
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
-_CSS = f"""
+CSS = f"""
 body {{ font: 14px/1.4 system-ui, sans-serif; margin: 0 2em 4em;
   color: #222; }}
 header nav a {{ margin-right: 1em; }}
@@ -68,7 +68,7 @@ td.diagonal {{ background: #dff3df; font-weight: bold; }}
 
 # Numbers (cells carry their raw value in data-value) sort as numbers,
 # all else as text with digit runs compared by value ("img9" < "img10").
-_JS = """
+SCRIPT = """
 (function () {
   "use strict";
   var text = new Intl.Collator(undefined, {numeric: true});
@@ -127,7 +127,7 @@ _JS = """
 """
 
 # Only inline styles, inline scripts and data: images may load.
-_CSP = (
+CSP = (
     "default-src 'none'; img-src data:; "
     "style-src 'unsafe-inline'; script-src 'unsafe-inline'"
 )
@@ -159,29 +159,29 @@ def render_report(data: ReportData) -> str:
         _errors(data),
     )
     sections = "\n".join(
-        _section(section_id, heading, body)
+        section(section_id, heading, body)
         for (section_id, heading), body in zip(_SECTIONS, bodies, strict=True)
     )
     nav = " ".join(
         f'<a href="#{section_id}">{heading}</a>'
         for section_id, heading in _SECTIONS
     )
-    title = _esc(data.title)
+    title = esc(data.title)
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{_CSP}">
+<meta http-equiv="Content-Security-Policy" content="{CSP}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
-<style>{_CSS}</style>
+<style>{CSS}</style>
 </head>
 <body>
 <header><h1>{title}</h1><nav>{nav}</nav></header>
 <main>
 {sections}
 </main>
-<script>{_JS}</script>
+<script>{SCRIPT}</script>
 </body>
 </html>
 """
@@ -190,37 +190,37 @@ def render_report(data: ReportData) -> str:
 # Building blocks. Helpers taking `content` expect escaped HTML.
 
 
-def _esc(value: object) -> str:
+def esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _section(section_id: str, heading: str, body: str) -> str:
+def section(section_id: str, heading: str, body: str) -> str:
     return (
         f'<section id="{section_id}">\n<h2>{heading}</h2>\n{body}\n</section>'
     )
 
 
-def _empty(message: str) -> str:
+def empty(message: str) -> str:
     return f'<p class="empty">{message}</p>'
 
 
-def _td(content: str, sort_value: object = None, css_class: str = "") -> str:
+def td(content: str, sort_value: object = None, css_class: str = "") -> str:
     attributes = f' class="{css_class}"' if css_class else ""
     if sort_value is not None:
-        attributes += f' data-value="{_esc(sort_value)}"'
+        attributes += f' data-value="{esc(sort_value)}"'
     return f"<td{attributes}>{content}</td>"
 
 
-def _num(value: float, shown: str) -> str:
-    return _td(shown, sort_value=value, css_class="num")
+def num(value: float, shown: str) -> str:
+    return td(shown, sort_value=value, css_class="num")
 
 
-def _tr(cells: Iterable[str], css_class: str = "") -> str:
+def tr(cells: Iterable[str], css_class: str = "") -> str:
     attributes = f' class="{css_class}"' if css_class else ""
     return f"<tr{attributes}>{''.join(cells)}</tr>"
 
 
-def _table(
+def table(
     table_id: str,
     columns: Sequence[Column],
     rows: Sequence[str],
@@ -250,12 +250,12 @@ def _th(column: Column, sorted_by: tuple[str, str] | None) -> str:
 
 def _thumbnail(path: str, thumbnails: Mapping[str, bytes]) -> str:
     png = thumbnails.get(path)
-    if png is None or not png.startswith(_PNG_SIGNATURE):
+    if png is None or not png.startswith(PNG_SIGNATURE):
         return '<span class="no-thumb">no preview</span>'
     encoded = base64.b64encode(png).decode("ascii")
     return (
         f'<img class="thumb" src="data:image/png;base64,{encoded}" '
-        f'alt="{_esc(path)}" title="{_esc(path)}">'
+        f'alt="{esc(path)}" title="{esc(path)}">'
     )
 
 
@@ -295,27 +295,27 @@ def _summary(data: ReportData) -> str:
     flagged = len({f.path for f in data.findings})
     counts = Counter(f.issue for f in data.findings)
     rows = [
-        _tr([_td(_issue_name(issue)), _num(counts[issue], str(counts[issue]))])
+        tr([td(_issue_name(issue)), num(counts[issue], str(counts[issue]))])
         for issue in ISSUE_TYPES
     ]
-    table = _table(
+    counts_table = table(
         "issue-counts",
         [Column("issue", "Issue"), Column("findings", "Findings")],
         rows,
     )
-    notes = "".join(f"<li>{_esc(note)}</li>" for note in data.notes)
-    notes_html = f"<ul>{notes}</ul>" if notes else _empty("No notes.")
+    notes = "".join(f"<li>{esc(note)}</li>" for note in data.notes)
+    notes_html = f"<ul>{notes}</ul>" if notes else empty("No notes.")
     return (
         f"<p>{accuracy}</p>\n"
         f"<p>{len(data.findings):,} findings on {flagged:,} images.</p>\n"
-        f"{table}\n<h3>How the analyses ran</h3>\n{notes_html}"
+        f"{counts_table}\n<h3>How the analyses ran</h3>\n{notes_html}"
     )
 
 
 def _label_issues(data: ReportData) -> str:
     findings = _ordered(data.findings, (LABEL_ISSUE,))
     if not findings:
-        return _empty("No label issues found.")
+        return empty("No label issues found.")
     columns = [
         Column("thumbnail", "Image", sortable=False),
         Column("path", "Path"),
@@ -325,27 +325,27 @@ def _label_issues(data: ReportData) -> str:
         Column("score", "Score"),
     ]
     rows = [
-        _tr(
+        tr(
             [
-                _td(_thumbnail(f.path, data.thumbnails)),
-                _td(_esc(f.path)),
-                _td(_esc(f.split)),
-                _td(_esc(f.given_label)),
-                _td(_esc(f.suggested_label)),
-                _num(f.score, f"{f.score:.4f}"),
+                td(_thumbnail(f.path, data.thumbnails)),
+                td(esc(f.path)),
+                td(esc(f.split)),
+                td(esc(f.given_label)),
+                td(esc(f.suggested_label)),
+                num(f.score, f"{f.score:.4f}"),
             ]
         )
         for f in findings
     ]
-    return _table("label-issues-table", columns, rows, ("score", "descending"))
+    return table("label-issues-table", columns, rows, ("score", "descending"))
 
 
 def _duplicates(data: ReportData) -> str:
     findings = _ordered(data.findings, DUPLICATE_ISSUES)
     if not findings:
-        return _empty("No duplicates found.")
+        return empty("No duplicates found.")
     rows = [
-        _tr(
+        tr(
             _finding_cells(f, _thumbnail(f.path, data.thumbnails)),
             # The worst kind: the same image under two labels.
             "conflict" if "labels differ" in f.detail.lower() else "",
@@ -354,27 +354,27 @@ def _duplicates(data: ReportData) -> str:
     ]
     return (
         "<p>Rows highlighted in red are copies whose labels differ.</p>\n"
-        + _table("duplicates-table", _FINDING_COLUMNS, rows)
+        + table("duplicates-table", _FINDING_COLUMNS, rows)
     )
 
 
 def _outliers(data: ReportData) -> str:
     findings = _ordered(data.findings, OUTLIER_ISSUES)
     if not findings:
-        return _empty("No outliers or broken files found.")
+        return empty("No outliers or broken files found.")
     rows = [
-        _tr(
+        tr(
             _finding_cells(
                 f,
                 # A broken file has no picture; say what is wrong instead.
-                f'<span class="broken">{_esc(f.detail)}</span>'
+                f'<span class="broken">{esc(f.detail)}</span>'
                 if f.issue == BROKEN_FILE
                 else _thumbnail(f.path, data.thumbnails),
             )
         )
         for f in findings
     ]
-    return _table("outliers-table", _FINDING_COLUMNS, rows)
+    return table("outliers-table", _FINDING_COLUMNS, rows)
 
 
 _FINDING_COLUMNS = (
@@ -390,13 +390,13 @@ _FINDING_COLUMNS = (
 
 def _finding_cells(f: Finding, preview: str) -> list[str]:
     return [
-        _td(preview),
-        _td(_esc(f.path)),
-        _td(_esc(f.split)),
-        _td(_issue_name(f.issue)),
-        _td(_esc(f.given_label)),
-        _num(f.score, f"{f.score:.4f}"),
-        _td(_esc(f.detail)),
+        td(preview),
+        td(esc(f.path)),
+        td(esc(f.split)),
+        td(_issue_name(f.issue)),
+        td(esc(f.given_label)),
+        num(f.score, f"{f.score:.4f}"),
+        td(esc(f.detail)),
     ]
 
 
@@ -404,7 +404,7 @@ def _balance(data: ReportData) -> str:
     splits = [s for s in _SPLIT_ORDER if s in data.counts]
     splits += sorted(set(data.counts) - set(_SPLIT_ORDER))
     if not splits:
-        return _empty("No images were counted.")
+        return empty("No images were counted.")
     classes = _labels(
         data.class_names,
         (name for per_class in data.counts.values() for name in per_class),
@@ -429,39 +429,39 @@ def _balance_table(
     rows = []
     for name in classes:
         per_split = [count(split, name) for split in splits]
-        cells = [_num(n, f"{n:,}") for n in [*per_split, sum(per_split)]]
-        rows.append(_tr([_td(_esc(name)), *cells]))
+        cells = [num(n, f"{n:,}") for n in [*per_split, sum(per_split)]]
+        rows.append(tr([td(esc(name)), *cells]))
     totals = [sum(count(split, name) for name in classes) for split in splits]
-    footer = _tr(
+    footer = tr(
         [
             "<th>Total</th>",
-            *(_num(n, f"{n:,}") for n in [*totals, sum(totals)]),
+            *(num(n, f"{n:,}") for n in [*totals, sum(totals)]),
         ]
     )
     columns = [
         Column("class", "Class"),
-        *(Column(f"split-{_esc(s)}", _esc(s)) for s in splits),
+        *(Column(f"split-{esc(s)}", esc(s)) for s in splits),
         Column("total", "Total"),
     ]
-    return _table("balance-table", columns, rows, footer=footer)
+    return table("balance-table", columns, rows, footer=footer)
 
 
 def _imbalance(train: Mapping[str, int], classes: Sequence[str]) -> str:
     sizes = {name: train.get(name, 0) for name in classes}
     if not sizes or not any(sizes.values()):
-        return _empty("No train images, so no imbalance ratio.")
+        return empty("No train images, so no imbalance ratio.")
     largest = max(sizes, key=lambda name: sizes[name])
     smallest = min(sizes, key=lambda name: sizes[name])
     if sizes[smallest] == 0:
-        missing = ", ".join(_esc(n) for n in classes if sizes[n] == 0)
+        missing = ", ".join(esc(n) for n in classes if sizes[n] == 0)
         return (
             f"<p>Imbalance ratio: infinite (no train images of {missing}).</p>"
         )
     ratio = sizes[largest] / sizes[smallest]
     return (
         f"<p>Imbalance ratio (largest / smallest class in train): "
-        f"{ratio:.2f} ({_esc(largest)}: {sizes[largest]:,}, "
-        f"{_esc(smallest)}: {sizes[smallest]:,}).</p>"
+        f"{ratio:.2f} ({esc(largest)}: {sizes[largest]:,}, "
+        f"{esc(smallest)}: {sizes[smallest]:,}).</p>"
     )
 
 
@@ -485,7 +485,7 @@ def _budget(data: ReportData) -> str:
 
 def _errors(data: ReportData) -> str:
     if data.accuracy is None and not data.confusion:
-        return _empty("No evaluation ran, so there is no error analysis.")
+        return empty("No evaluation ran, so there is no error analysis.")
     accuracy = "unknown" if data.accuracy is None else _percent(data.accuracy)
     return "\n".join(
         (
@@ -504,7 +504,7 @@ def _errors(data: ReportData) -> str:
 
 def _per_class_accuracy(data: ReportData) -> str:
     if not data.per_class_accuracy:
-        return _empty("No per-class accuracy.")
+        return empty("No per-class accuracy.")
     classes = _labels(
         [n for n in data.class_names if n in data.per_class_accuracy],
         data.per_class_accuracy,
@@ -512,14 +512,14 @@ def _per_class_accuracy(data: ReportData) -> str:
     rows = []
     for name in classes:
         accuracy = data.per_class_accuracy[name]
-        rows.append(_tr([_td(_esc(name)), _num(accuracy, _percent(accuracy))]))
+        rows.append(tr([td(esc(name)), num(accuracy, _percent(accuracy))]))
     columns = [Column("class", "Class"), Column("accuracy", "Accuracy")]
-    return _table("per-class-accuracy", columns, rows)
+    return table("per-class-accuracy", columns, rows)
 
 
 def _confusion(data: ReportData) -> str:
     if not data.confusion:
-        return _empty("No confusion matrix.")
+        return empty("No confusion matrix.")
     labels = _labels(
         data.class_names, (label for pair in data.confusion for label in pair)
     )
@@ -527,34 +527,32 @@ def _confusion(data: ReportData) -> str:
     for actual in labels:
         counts = [data.confusion.get((actual, p), 0) for p in labels]
         cells = [
-            _td(f"{n:,}", n, "num diagonal" if p == actual else "num")
+            td(f"{n:,}", n, "num diagonal" if p == actual else "num")
             for p, n in zip(labels, counts, strict=True)
         ]
         total = sum(counts)
-        rows.append(
-            _tr([_td(_esc(actual)), *cells, _num(total, f"{total:,}")])
-        )
+        rows.append(tr([td(esc(actual)), *cells, num(total, f"{total:,}")]))
     columns = [
         Column("actual", "Actual \\ predicted"),
         *(
-            Column(f"predicted-{i}", _esc(label))
+            Column(f"predicted-{i}", esc(label))
             for i, label in enumerate(labels)
         ),
         Column("total", "Total"),
     ]
-    return _table("confusion", columns, rows)
+    return table("confusion", columns, rows)
 
 
 def _slices(data: ReportData) -> str:
     if not data.slices:
-        return _empty("No slices were analysed.")
+        return empty("No slices were analysed.")
     rows = [
-        _tr(
+        tr(
             [
-                _td(_esc(s.feature)),
-                _num(s.value, str(s.value)),
-                _num(s.accuracy, _percent(s.accuracy)),
-                _num(s.examples, f"{s.examples:,}"),
+                td(esc(s.feature)),
+                num(s.value, str(s.value)),
+                num(s.accuracy, _percent(s.accuracy)),
+                num(s.examples, f"{s.examples:,}"),
             ]
         )
         for s in data.slices
@@ -565,20 +563,20 @@ def _slices(data: ReportData) -> str:
         Column("accuracy", "Accuracy"),
         Column("examples", "Examples"),
     ]
-    return _table("slices", columns, rows)
+    return table("slices", columns, rows)
 
 
 def _misclassified(data: ReportData) -> str:
     if not data.misclassified:
-        return _empty("No misclassified evaluation images.")
+        return empty("No misclassified evaluation images.")
     rows = [
-        _tr(
+        tr(
             [
-                _td(_thumbnail(m.path, data.thumbnails)),
-                _td(_esc(m.path)),
-                _td(_esc(m.given_label)),
-                _td(_esc(m.predicted_label)),
-                _num(m.confidence, f"{m.confidence:.3f}"),
+                td(_thumbnail(m.path, data.thumbnails)),
+                td(esc(m.path)),
+                td(esc(m.given_label)),
+                td(esc(m.predicted_label)),
+                num(m.confidence, f"{m.confidence:.3f}"),
             ]
         )
         for m in data.misclassified
@@ -590,4 +588,4 @@ def _misclassified(data: ReportData) -> str:
         Column("predicted", "Predicted label"),
         Column("confidence", "Confidence"),
     ]
-    return _table("misclassified", columns, rows)
+    return table("misclassified", columns, rows)

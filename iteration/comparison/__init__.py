@@ -1,0 +1,1 @@
+"""`dcp compare`: two pipeline runs or data versions side by side."""

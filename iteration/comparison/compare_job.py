@@ -1,0 +1,219 @@
+"""`dcp compare`: read two runs back from MLMD and their artifacts, and
+write compare.html and compare.json."""
+
+import dataclasses
+import json
+import logging
+import posixpath
+
+from ml_metadata.proto import metadata_store_pb2
+from tfx import v1 as tfx
+from tfx.dsl.io import fileio
+from tfx.utils import path_utils
+
+from components.example_tables import RawTable, read_raw
+from components.quality_report.analysis import class_counts
+from components.quality_report.evaluation_results import (
+    EvaluationSummary,
+    read_evaluation,
+)
+from components.trained_model import (
+    load_keras_model,
+    predict,
+    read_model_inputs,
+)
+from iteration.comparison.accuracy import accuracy_deltas, figure_deltas
+from iteration.comparison.compare_html import render_comparison
+from iteration.comparison.comparison import (
+    Comparison,
+    comparison_json,
+    listed_hashes,
+)
+from iteration.comparison.data_diff import count_rows, data_changes
+from iteration.comparison.drift import FeatureDrift, statistics_drift
+from iteration.comparison.dvc_diff import dvc_diff
+from iteration.comparison.flips import (
+    EvalPredictions,
+    find_flips,
+    predictions,
+)
+from iteration.comparison.runs import RunRef, resolve_run
+from pipeline.config import CompareConfig, Config
+from pipeline.from_params import read_classes
+from pipeline.run_results import (
+    latest_outputs,
+    pipeline_runs,
+    read_tflite_metrics,
+)
+
+HTML_FILE = "compare.html"
+JSON_FILE = "compare.json"
+DVC_PLOTS = "dvc_plots"  # the folder `dvc plots diff` writes
+EXAMPLES = ("ImportExampleGen", "examples")
+STATISTICS = ("StatisticsGen", "statistics")
+SCHEMA = ("SchemaGen", "schema")
+TRANSFORMED = ("Transform", "transformed_examples")
+MODEL = ("Trainer", "model")
+EVALUATION = ("Evaluator", "evaluation")
+TFLITE = ("TFLiteExport", "tflite_model")
+# What a run needs to be compared; latest and previous have them all.
+NEEDED = (EXAMPLES, STATISTICS, SCHEMA, TRANSFORMED, MODEL, EVALUATION, TFLITE)
+_EVAL_SPLIT = "eval"
+
+Outputs = dict[tuple[str, str], metadata_store_pb2.Artifact]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Run:
+    ref: RunRef
+    outputs: Outputs
+    raw: RawTable  # every split's examples
+    evaluation: EvaluationSummary
+    predictions: EvalPredictions
+
+
+def compare_runs(
+    config: Config,
+    *,
+    a: str,
+    b: str,
+    pipeline_name: str,
+    data_root: str,
+    output_dir: str,
+) -> Comparison:
+    """Compare the runs `a` and `b` name (see runs.resolve_run) and
+    write compare.html and compare.json into `output_dir`."""
+    connection = tfx.orchestration.metadata.sqlite_metadata_connection_config(
+        config.pipeline.metadata
+    )
+    runs = pipeline_runs(connection, pipeline_name)
+    outputs = {
+        run: latest_outputs(connection, pipeline_name, run) for run in runs
+    }
+    complete = [run for run in runs if set(NEEDED) <= outputs[run].keys()]
+    refs = [
+        resolve_run(
+            name,
+            runs=runs,
+            complete_runs=complete,
+            metrics_file=config.pipeline.metrics,
+        )
+        for name in (a, b)
+    ]
+    class_names = read_classes(data_root)
+    run_a, run_b = (
+        _read_run(ref, outputs[ref.run_id], class_names) for ref in refs
+    )
+    comparison = Comparison(
+        pipeline=pipeline_name,
+        a=run_a.ref,
+        b=run_b.ref,
+        counts=count_rows(
+            class_counts(run_a.raw), class_counts(run_b.raw), class_names
+        ),
+        changes=data_changes(_files(run_a.raw), _files(run_b.raw)),
+        drift=_drift(run_a, run_b, config.compare),
+        accuracy=accuracy_deltas(run_a.evaluation, run_b.evaluation),
+        tflite=figure_deltas(_tflite(run_a.outputs), _tflite(run_b.outputs)),
+        flips=find_flips(run_a.predictions, run_b.predictions),
+        dvc=dvc_diff(
+            run_a.ref,
+            run_b.ref,
+            metrics_file=config.pipeline.metrics,
+            plots_dir=posixpath.join(output_dir, DVC_PLOTS),
+        ),
+        thumbnails={},
+    )
+    shown = listed_hashes(comparison)
+    comparison = dataclasses.replace(
+        comparison,
+        thumbnails={
+            sha256: png
+            for run in (run_a, run_b)
+            for sha256, png in zip(run.raw.sha256, run.raw.pngs, strict=True)
+            if sha256 in shown
+        },
+    )
+    fileio.makedirs(output_dir)
+    with fileio.open(posixpath.join(output_dir, HTML_FILE), "w") as file:
+        file.write(render_comparison(comparison, html_dir=output_dir))
+    with fileio.open(posixpath.join(output_dir, JSON_FILE), "w") as file:
+        file.write(json.dumps(comparison_json(comparison), indent=2) + "\n")
+    return comparison
+
+
+def _read_run(ref: RunRef, outputs: Outputs, class_names: list[str]) -> _Run:
+    missing = [
+        f"{component} {key}"
+        for component, key in NEEDED
+        if (component, key) not in outputs
+    ]
+    if missing:
+        raise ValueError(
+            f"run {ref.run_id} ({ref.name}) has no {', '.join(missing)}:"
+            " it did not finish; compare a finished run"
+        )
+    logging.info("Reading run %s (%s)", ref.run_id, ref.name)
+    examples = outputs[EXAMPLES]
+    raw = read_raw(
+        [
+            posixpath.join(examples.uri, f"Split-{split}")
+            for split in _split_names(examples)
+        ]
+    )
+    logging.info("Predicting its eval images with its model")
+    model = load_keras_model(outputs[MODEL].uri)
+    pixels = read_model_inputs(
+        model,
+        [posixpath.join(outputs[TRANSFORMED].uri, f"Split-{_EVAL_SPLIT}")],
+    )
+    return _Run(
+        ref=ref,
+        outputs=outputs,
+        raw=raw,
+        evaluation=read_evaluation(outputs[EVALUATION].uri, class_names),
+        predictions=predictions(
+            pixels.paths,
+            pixels.labels,
+            predict(model, pixels.images),
+            sha256_of=_files(raw),
+            class_names=class_names,
+        ),
+    )
+
+
+def _drift(
+    run_a: _Run, run_b: _Run, thresholds: CompareConfig
+) -> list[FeatureDrift]:
+    logging.info(
+        "Statistics drift from %s to %s", run_a.ref.name, run_b.ref.name
+    )
+    statistics_a, statistics_b = (
+        run.outputs[STATISTICS] for run in (run_a, run_b)
+    )
+    return statistics_drift(
+        statistics_a.uri,
+        statistics_b.uri,
+        run_b.outputs[SCHEMA].uri,
+        splits=[
+            split
+            for split in _split_names(statistics_b)
+            if split in _split_names(statistics_a)
+        ],
+        jensen_shannon_threshold=thresholds.jensen_shannon_threshold,
+        infinity_norm_threshold=thresholds.infinity_norm_threshold,
+    )
+
+
+def _split_names(artifact: metadata_store_pb2.Artifact) -> list[str]:
+    return json.loads(artifact.properties["split_names"].string_value)
+
+
+def _files(raw: RawTable) -> dict[str, str]:
+    return dict(zip(raw.paths, raw.sha256, strict=True))
+
+
+def _tflite(outputs: Outputs) -> dict:
+    return read_tflite_metrics(
+        path_utils.serving_model_path(outputs[TFLITE].uri)
+    )

@@ -1,0 +1,83 @@
+"""A small real run for the tests of new data (autolabel, shift): the
+embedded dataset through the ETL and the pipeline's own components up
+to the Trainer, with LocalDagRunner, built once per test session."""
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+import yaml
+from tfx import v1 as tfx
+from tfx.orchestration.pipeline import RunOptions
+
+from components.embedded_dataset.digits import write_embedded_dataset
+from components.image_etl.etl import run_etl
+from pipeline.config import Config, load_config
+from pipeline.from_params import pipeline_from_params
+from tests.conftest import IN_PROCESS_BEAM, REPO
+
+# The DAG up to the Trainer is what autolabel and shift read of a run;
+# the rest would cost minutes.
+LAST_COMPONENT = "Trainer"
+EPOCHS = 3
+_DONE = "done"
+
+
+@dataclasses.dataclass(frozen=True)
+class SmallRun:
+    root: Path
+    raw: Path  # the embedded dataset the run was trained on
+    params: Path  # params.yaml pointing at this run
+    config: Config
+
+
+def small_run(tmp_path_factory: pytest.TempPathFactory) -> SmallRun:
+    """The run, built by the first test module that asks for it."""
+    root = tmp_path_factory.getbasetemp() / "new_data_run"
+    params = root / "params.yaml"
+    if not (root / _DONE).exists():
+        _build(root, params)
+    return SmallRun(root, root / "raw", params, load_config(params))
+
+
+def _build(root: Path, params_file: Path) -> None:
+    root.mkdir(exist_ok=True)
+    prepare = load_config(REPO / "params.yaml").prepare
+    write_embedded_dataset(
+        root / "raw",
+        seed=prepare.seed,
+        image_size=prepare.image_size,
+        val_fraction=prepare.val_fraction,
+        test_fraction=prepare.test_fraction,
+        unlabeled_fraction=prepare.unlabeled_fraction,
+        defects=prepare.defects,
+    )
+    run_etl(
+        str(root / "raw"),
+        str(root / "tfrecords"),
+        splits=("train", "val", "test"),
+        on_bad_file="skip",
+        images_per_shard=2000,
+        parallel_from_images=10_000,
+        beam_args=IN_PROCESS_BEAM,
+    )
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    params["etl"].update(
+        data=str(root / "raw"), output=str(root / "tfrecords")
+    )
+    params["pipeline"].update(
+        root=str(root / "tfx"),
+        metadata=str(root / "metadata.sqlite"),
+        serving_dir=str(root / "serving"),
+    )
+    params["trainer"]["epochs"] = EPOCHS
+    params_file.write_text(yaml.safe_dump(params))
+    config = load_config(params_file)
+    metadata = tfx.orchestration.metadata.sqlite_metadata_connection_config(
+        config.pipeline.metadata
+    )
+    tfx.orchestration.LocalDagRunner().run(
+        pipeline_from_params(config, metadata_connection_config=metadata),
+        run_options=RunOptions(to_nodes=[LAST_COMPONENT]),
+    )
+    (root / _DONE).touch()
