@@ -53,6 +53,7 @@ class RunFigures:
     split_dirs: dict[str, str]  # Transform output by split
     metrics: dict
     seconds: float
+    changes: str = ""  # what dcp fix and dcp augment printed before it
 
 
 def sh(cwd: Path, log: Path, *command: str) -> str:
@@ -96,7 +97,9 @@ def clone(workdir: Path, name: str, params: dict) -> Path:
     return project
 
 
-def run_figures(project: Path, name: str, seconds: float) -> RunFigures:
+def run_figures(
+    project: Path, name: str, seconds: float, changes: str = ""
+) -> RunFigures:
     outputs = latest_outputs(
         tfx.orchestration.metadata.sqlite_metadata_connection_config(
             str(project / "outputs" / "metadata.sqlite")
@@ -110,6 +113,7 @@ def run_figures(project: Path, name: str, seconds: float) -> RunFigures:
             outputs[("Transform", "transformed_examples")]
         ),
         metrics=json.loads((project / "metrics.json").read_text()),
+        changes=changes,
         seconds=seconds,
     )
 
@@ -197,20 +201,26 @@ def loop_embedded(
         )
     if first_only:
         return {"dataset": "embedded", "first_run": dataclasses.asdict(first)}
-    fix = sh(
-        project,
-        log,
-        "dcp",
-        "fix",
-        "outputs/report/issues.csv",
-        "--accept-suggestions",
-        "--min-score",
-        str(min_score),
-    )
-    augment = sh(project, log, "dcp", "augment", "--budget", str(budget))
-    second_seconds = timed_run(project, log, "dvc", "repro")
-    commit_run(project, log, "Run on the fixed and augmented data")
-    second = run_figures(project, "digits", second_seconds)
+    second = _resumed(workdir, "embedded-second", resume)
+    if second is None:
+        changes = sh(
+            project,
+            log,
+            "dcp",
+            "fix",
+            "outputs/report/issues.csv",
+            "--accept-suggestions",
+            "--min-score",
+            str(min_score),
+        )
+        changes += sh(project, log, "dcp", "augment", "--budget", str(budget))
+        second_seconds = timed_run(project, log, "dvc", "repro")
+        commit_run(project, log, "Run on the fixed and augmented data")
+        second = _saved(
+            workdir,
+            "embedded-second",
+            run_figures(project, "digits", second_seconds, changes),
+        )
     compare = sh(project, log, "dcp", "compare", first.run_id, second.run_id)
     # Both models on the first run's test split: the same images.
     test = first.split_dirs["test"]
@@ -233,8 +243,7 @@ def loop_embedded(
             "after": second.metrics["tflite"],
         },
         "seconds": {"first_run": first.seconds, "second_run": second.seconds},
-        "fix": fix.strip().splitlines()[0],
-        "augment": augment.strip(),
+        "changes": second.changes.strip(),
         "compare": compare.strip(),
         "project": str(project),
     }
@@ -296,34 +305,40 @@ def loop_dcai(
             "dataset": "dcai-roman",
             "first_run": dataclasses.asdict(first),
         }
-    fix = sh(
-        project,
-        log,
-        "dcp",
-        "fix",
-        "outputs/report/issues.csv",
-        "--data",
-        "data/dcai-roman",
-        "--accept-suggestions",
-        "--min-score",
-        str(min_score),
-        "--splits",
-        "train",
-    )
-    augment = sh(
-        project,
-        log,
-        "dcp",
-        "augment",
-        "--data",
-        "data/dcai-roman",
-        "--budget",
-        str(budget),
-    )
-    second_seconds = timed_run(
-        project, log, "dcp", "run", "--data", "data/dcai-roman"
-    )
-    second = run_figures(project, "dcai-roman", second_seconds)
+    second = _resumed(workdir, "dcai-second", resume)
+    if second is None:
+        changes = sh(
+            project,
+            log,
+            "dcp",
+            "fix",
+            "outputs/report/issues.csv",
+            "--data",
+            "data/dcai-roman",
+            "--accept-suggestions",
+            "--min-score",
+            str(min_score),
+            "--splits",
+            "train",
+        )
+        changes += sh(
+            project,
+            log,
+            "dcp",
+            "augment",
+            "--data",
+            "data/dcai-roman",
+            "--budget",
+            str(budget),
+        )
+        second_seconds = timed_run(
+            project, log, "dcp", "run", "--data", "data/dcai-roman"
+        )
+        second = _saved(
+            workdir,
+            "dcai-second",
+            run_figures(project, "dcai-roman", second_seconds, changes),
+        )
     compare = sh(
         project,
         log,
@@ -352,8 +367,7 @@ def loop_dcai(
             "after": second.metrics["tflite"],
         },
         "seconds": {"first_run": first.seconds, "second_run": second.seconds},
-        "fix": fix.strip().splitlines()[0],
-        "augment": augment.strip(),
+        "changes": second.changes.strip(),
         "compare": compare.strip(),
         "project": str(project),
     }
