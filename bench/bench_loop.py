@@ -38,7 +38,6 @@ from components.trained_model import (
     predict,
     read_model_inputs,
 )
-from pipeline.report_job import split_folders
 from pipeline.run_results import latest_outputs
 
 REPO = Path(__file__).resolve().parents[1]
@@ -49,8 +48,6 @@ BIN = Path(sys.executable).parent
 @dataclasses.dataclass(frozen=True)
 class RunFigures:
     run_id: str
-    model_uri: str
-    split_dirs: dict[str, str]  # Transform output by split
     metrics: dict
     seconds: float
     changes: str = ""  # what dcp fix and dcp augment printed before it
@@ -100,22 +97,31 @@ def clone(workdir: Path, name: str, params: dict) -> Path:
 def run_figures(
     project: Path, name: str, seconds: float, changes: str = ""
 ) -> RunFigures:
+    return RunFigures(
+        run_id=_run_id(project, name),
+        metrics=json.loads((project / "metrics.json").read_text()),
+        changes=changes,
+        seconds=seconds,
+    )
+
+
+def run_model(
+    project: Path, name: str, run_id: str
+) -> tuple[str, dict[str, str]]:
+    """The run's Trainer model and Transform output folders by split;
+    MLMD may hold them relative to the project folder."""
     outputs = latest_outputs(
         tfx.orchestration.metadata.sqlite_metadata_connection_config(
             str(project / "outputs" / "metadata.sqlite")
         ),
         name,
+        run_id,
     )
-    return RunFigures(
-        run_id=_run_id(project, name),
-        model_uri=outputs[("Trainer", "model")].uri,
-        split_dirs=split_folders(
-            outputs[("Transform", "transformed_examples")]
-        ),
-        metrics=json.loads((project / "metrics.json").read_text()),
-        changes=changes,
-        seconds=seconds,
-    )
+    transformed = project / outputs[("Transform", "transformed_examples")].uri
+    return str(project / outputs[("Trainer", "model")].uri), {
+        folder.name.removeprefix("Split-"): str(folder)
+        for folder in sorted(transformed.glob("Split-*"))
+    }
 
 
 def _run_id(project: Path, name: str) -> str:
@@ -147,15 +153,15 @@ def accuracy(model_uri: str, split_dir: str) -> tuple[float, int]:
 
 def _resumed(workdir: Path, name: str, resume: bool) -> RunFigures | None:
     """The first run of an earlier invocation, with --resume."""
-    state = workdir / f"{name}-first-run.json"
+    state = workdir / f"{name}-run.json"
     if not (resume and state.exists()):
         return None
-    print(f"Resuming after the first run recorded in {state}")
+    print(f"Resuming after the run recorded in {state}")
     return RunFigures(**json.loads(state.read_text()))
 
 
 def _saved(workdir: Path, name: str, figures: RunFigures) -> RunFigures:
-    state = workdir / f"{name}-first-run.json"
+    state = workdir / f"{name}-run.json"
     state.write_text(json.dumps(dataclasses.asdict(figures), indent=2))
     return figures
 
@@ -190,14 +196,16 @@ def loop_embedded(
     first_only: bool,
 ) -> dict:
     log = workdir / "embedded.log"
-    first = _resumed(workdir, "embedded", resume)
+    first = _resumed(workdir, "embedded-first", resume)
     project = workdir / "embedded"
     if first is None:
         project = clone(workdir, "embedded", {})
         first_seconds = timed_run(project, log, "dvc", "repro")
         commit_run(project, log, "Run on the embedded dataset as prepared")
         first = _saved(
-            workdir, "embedded", run_figures(project, "digits", first_seconds)
+            workdir,
+            "embedded-first",
+            run_figures(project, "digits", first_seconds),
         )
     if first_only:
         return {"dataset": "embedded", "first_run": dataclasses.asdict(first)}
@@ -223,9 +231,10 @@ def loop_embedded(
         )
     compare = sh(project, log, "dcp", "compare", first.run_id, second.run_id)
     # Both models on the first run's test split: the same images.
-    test = first.split_dirs["test"]
-    before, examples = accuracy(first.model_uri, test)
-    after, _ = accuracy(second.model_uri, test)
+    first_model, first_splits = run_model(project, "digits", first.run_id)
+    second_model, _ = run_model(project, "digits", second.run_id)
+    before, examples = accuracy(first_model, first_splits["test"])
+    after, _ = accuracy(second_model, first_splits["test"])
     return {
         "dataset": "embedded",
         "test_examples": examples,
@@ -259,7 +268,7 @@ def loop_dcai(
     first_only: bool,
 ) -> dict:
     log = workdir / "dcai.log"
-    first = _resumed(workdir, "dcai", resume)
+    first = _resumed(workdir, "dcai-first", resume)
     project = workdir / "dcai"
     if first is None:
         project = clone(
@@ -297,7 +306,7 @@ def loop_dcai(
         )
         first = _saved(
             workdir,
-            "dcai",
+            "dcai-first",
             run_figures(project, "dcai-roman", first_seconds),
         )
     if first_only:
@@ -349,10 +358,12 @@ def loop_dcai(
         "--name",
         "dcai-roman",
     )
-    before, examples = accuracy(first.model_uri, first.split_dirs["eval"])
-    after, after_examples = accuracy(
-        second.model_uri, second.split_dirs["eval"]
+    first_model, first_splits = run_model(project, "dcai-roman", first.run_id)
+    second_model, second_splits = run_model(
+        project, "dcai-roman", second.run_id
     )
+    before, examples = accuracy(first_model, first_splits["eval"])
+    after, after_examples = accuracy(second_model, second_splits["eval"])
     if examples != after_examples:
         raise SystemExit(
             f"the eval split changed ({examples} → {after_examples} images)"

@@ -11,6 +11,8 @@ from iteration import data_versions
 from iteration.fixes.apply import apply_fixes
 from iteration.fixes.plan import plan_fixes
 
+_SKIPPED_SHOWN = 5  # rows skipped that the summary lists
+
 
 @dataclasses.dataclass(frozen=True)
 class FixResult:
@@ -37,7 +39,14 @@ class FixResult:
             ]
         if self.skipped:
             lines.append(f"  {len(self.skipped)} rows skipped:")
-            lines += [f"    line {n}: {why}" for n, why in self.skipped]
+            lines += [
+                f"    line {n}: {why}"
+                for n, why in self.skipped[:_SKIPPED_SHOWN]
+            ]
+            if len(self.skipped) > _SKIPPED_SHOWN:
+                lines.append(
+                    f"    ... and {len(self.skipped) - _SKIPPED_SHOWN} more"
+                )
         return "\n".join(lines)
 
 
