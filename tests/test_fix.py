@@ -88,6 +88,19 @@ def repo(tmp_path: Path) -> Path:
     return root
 
 
+def fix(issues: Path, data: Path, **options):
+    """dcp fix of `issues` on `data`; the changelog at the repository."""
+    root = Path(run(data, "git", "rev-parse", "--show-toplevel").strip())
+    return fix_data(
+        str(issues),
+        str(data),
+        changelog=str(root / "DATA_CHANGELOG.md"),
+        accept_suggestions=options.get("accept_suggestions", False),
+        min_score=options.get("min_score", 1.0),
+        splits=options.get("splits"),
+    )
+
+
 def finding(folder: Path, path: str, issue: str, score: float, **kw):
     file = folder / path
     return Finding(
@@ -132,14 +145,7 @@ def test_fix_moves_files_and_undo_restores_the_exact_bytes(repo):
         {"train/0/001.png": "accept", "train/1/101.png": "remove"},
     )
 
-    result = fix_data(
-        str(issues),
-        str(images),
-        changelog=str(repo / "DATA_CHANGELOG.md"),
-        accept_suggestions=False,
-        min_score=1.0,
-        splits=None,
-    )
+    result = fix(issues, images)
 
     assert result.before == "data-v1"
     assert result.version is not None and result.version.tag == "data-v2"
@@ -193,14 +199,7 @@ def test_a_path_outside_the_dataset_is_refused_and_nothing_changes(repo, path):
     issues.write_text(text)
 
     with pytest.raises(ValueError, match="points outside the dataset"):
-        fix_data(
-            str(issues),
-            str(images),
-            changelog=str(repo / "DATA_CHANGELOG.md"),
-            accept_suggestions=False,
-            min_score=1.0,
-            splits=None,
-        )
+        fix(issues, images)
 
     assert snapshot(images) == before
     assert data_versions.versions(images) == []
@@ -248,10 +247,9 @@ def test_accepting_suggestions_keeps_eval_fixed(repo):
     issues = issues_csv(repo, findings, {})
     val_before = snapshot(images / "val")
 
-    result = fix_data(
-        str(issues),
-        str(images),
-        changelog=str(repo / "DATA_CHANGELOG.md"),
+    result = fix(
+        issues,
+        images,
         accept_suggestions=True,
         min_score=0.9,
         splits=["train"],
@@ -284,14 +282,7 @@ def test_a_relabel_to_an_unknown_class_is_refused(repo):
     ]
     issues = issues_csv(repo, findings, {"train/0/001.png": "relabel"})
     with pytest.raises(ValueError, match="'seven', which is not a class"):
-        fix_data(
-            str(issues),
-            str(images),
-            changelog=str(repo / "DATA_CHANGELOG.md"),
-            accept_suggestions=False,
-            min_score=1.0,
-            splits=None,
-        )
+        fix(issues, images)
 
 
 def test_the_embedded_dataset_as_a_stage_output_gets_versions(tmp_path):
@@ -318,14 +309,7 @@ def test_the_embedded_dataset_as_a_stage_output_gets_versions(tmp_path):
         {"train/1/101.png": "remove"},
     )
 
-    fix_data(
-        str(issues),
-        str(data),
-        changelog=str(root / "DATA_CHANGELOG.md"),
-        accept_suggestions=False,
-        min_score=1.0,
-        splits=None,
-    )
+    fix(issues, data)
 
     assert "Stage 'prepare' didn't change" in run(root, DVC, "repro")
     assert not (data / "train/1/101.png").exists()
