@@ -357,6 +357,8 @@ def loop_dcai(
         second.run_id,
         "--name",
         "dcai-roman",
+        "--data-root",
+        "data/external/dcai-roman/tfrecords",
     )
     first_model, first_splits = run_model(project, "dcai-roman", first.run_id)
     second_model, second_splits = run_model(

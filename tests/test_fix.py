@@ -17,6 +17,7 @@ from components.quality_report.issues_csv import (
     write_issues_csv,
 )
 from components.quality_report.report_data import (
+    BLANK,
     BROKEN_FILE,
     EXACT_DUPLICATE,
     LABEL_ISSUE,
@@ -337,3 +338,27 @@ def test_cli_reports_a_bad_row_without_a_traceback(repo, capsys):
     assert "line 2: path '../x.png' points outside the dataset" in error
     assert "Traceback" not in error
     assert snapshot(images) == before
+
+
+def test_a_blank_flagged_as_a_label_issue_too_is_removed_not_relabelled(
+    repo,
+):
+    images = repo / "data" / "images"
+    blank = images / "train" / "0" / "blank.png"
+    Image.fromarray(np.zeros((32, 32), np.uint8)).save(blank)
+    findings = [
+        finding(
+            images, "train/0/blank.png", LABEL_ISSUE, 0.99, suggested_label="1"
+        ),
+        finding(images, "train/0/blank.png", BLANK, 1.0),
+    ]
+    issues = issues_csv(repo, findings, {})
+
+    result = fix(issues, images, accept_suggestions=True, min_score=0.9)
+
+    assert [(c.action, c.path) for c in result.changes] == [
+        ("remove", "train/0/blank.png")
+    ]
+    assert [why for _, why in result.skipped] == [
+        "train/0/blank.png: removed by line 3"
+    ]

@@ -60,11 +60,10 @@ def plan_fixes(
     (default: all) change. Raises ValueError listing every row that
     cannot be applied, before anything is changed.
     """
-    steps: list[FixStep] = []
+    steps: dict[str, FixStep] = {}  # by path, in row order
     skipped: list[tuple[int, str]] = []
     errors: list[str] = []
     classes = _class_names(data_dir)
-    planned: set[str] = set()
     for line, row in enumerate(rows, start=_FIRST_LINE):
         action = row.get("action", "").strip().lower()
         if not action and accept_suggestions and _is_sure(row, min_score):
@@ -80,17 +79,23 @@ def plan_fixes(
             skipped.append(
                 (line, f"{step.path}: split {_split(step.path)} is held fixed")
             )
-        elif step.path in planned:
-            skipped.append((line, f"{step.path}: changed by an earlier row"))
+        elif step.path not in steps:
+            steps[step.path] = step
+        elif step.action == REMOVE and steps[step.path].action == RELABEL:
+            # A file to remove (a blank, a leak) needs no new label.
+            earlier = steps.pop(step.path)
+            steps[step.path] = step
+            skipped.append(
+                (earlier.line, f"{step.path}: removed by line {line}")
+            )
         else:
-            planned.add(step.path)
-            steps.append(step)
+            skipped.append((line, f"{step.path}: changed by an earlier row"))
     if errors:
         raise ValueError(
             "cannot apply these rows; nothing was changed:\n  "
             + "\n  ".join(errors)
         )
-    return FixPlan(tuple(steps), tuple(skipped))
+    return FixPlan(tuple(steps.values()), tuple(sorted(skipped)))
 
 
 def _is_sure(row: Mapping[str, str], min_score: float) -> bool:
@@ -124,8 +129,10 @@ def _step(
         _check_unchanged(path, row.get("sha256", ""), data_dir)
         return FixStep(line, RELABEL, path, label, why)
     if action == "accept" and issue in (EXACT_DUPLICATE, NEAR_DUPLICATE):
-        path = _copy_to_remove(path, row.get("duplicate_of", ""), data_dir)
-        return FixStep(line, REMOVE, path, "", why)
+        copy = _copy_to_remove(path, row.get("duplicate_of", ""), data_dir)
+        if copy != path:
+            why = f"{issue}: the train copy of {path}, so it leaks no more"
+        return FixStep(line, REMOVE, copy, "", why)
     if action in ("accept", REMOVE):
         _check_unchanged(path, row.get("sha256", ""), data_dir)
         return FixStep(line, REMOVE, path, "", why)
