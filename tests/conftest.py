@@ -35,6 +35,35 @@ def dcai_root() -> Path:
     return DCAI_ROOT
 
 
+def write_embedded_tfrecords(root: Path) -> dict:
+    """The embedded dataset as params.yaml prepares it, in root/raw, and
+    its ETL output in root/tfrecords; returns the defects' answer key."""
+    from components.embedded_dataset.digits import write_embedded_dataset
+    from components.image_etl.etl import run_etl
+    from pipeline.config import load_config
+
+    prepare = load_config(REPO / "params.yaml").prepare
+    key = write_embedded_dataset(
+        root / "raw",
+        seed=prepare.seed,
+        image_size=prepare.image_size,
+        val_fraction=prepare.val_fraction,
+        test_fraction=prepare.test_fraction,
+        unlabeled_fraction=prepare.unlabeled_fraction,
+        defects=prepare.defects,
+    )
+    run_etl(
+        str(root / "raw"),
+        str(root / "tfrecords"),
+        splits=("train", "val", "test"),
+        on_bad_file="skip",
+        images_per_shard=2000,
+        parallel_from_images=10_000,
+        beam_args=IN_PROCESS_BEAM,
+    )
+    return key
+
+
 def save(path: Path, image: Image.Image, **options: object) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     image.save(path, **options)

@@ -10,11 +10,9 @@ import yaml
 from tfx import v1 as tfx
 from tfx.orchestration.pipeline import RunOptions
 
-from components.embedded_dataset.digits import write_embedded_dataset
-from components.image_etl.etl import run_etl
 from pipeline.config import Config, load_config
 from pipeline.from_params import pipeline_from_params
-from tests.conftest import IN_PROCESS_BEAM, REPO
+from tests.conftest import REPO, write_embedded_tfrecords
 
 # The DAG up to the Trainer is what autolabel and shift read of a run;
 # the rest would cost minutes.
@@ -42,25 +40,7 @@ def small_run(tmp_path_factory: pytest.TempPathFactory) -> SmallRun:
 
 def _build(root: Path, params_file: Path) -> None:
     root.mkdir(exist_ok=True)
-    prepare = load_config(REPO / "params.yaml").prepare
-    write_embedded_dataset(
-        root / "raw",
-        seed=prepare.seed,
-        image_size=prepare.image_size,
-        val_fraction=prepare.val_fraction,
-        test_fraction=prepare.test_fraction,
-        unlabeled_fraction=prepare.unlabeled_fraction,
-        defects=prepare.defects,
-    )
-    run_etl(
-        str(root / "raw"),
-        str(root / "tfrecords"),
-        splits=("train", "val", "test"),
-        on_bad_file="skip",
-        images_per_shard=2000,
-        parallel_from_images=10_000,
-        beam_args=IN_PROCESS_BEAM,
-    )
+    write_embedded_tfrecords(root)
     params = yaml.safe_load((REPO / "params.yaml").read_text())
     params["etl"].update(
         data=str(root / "raw"), output=str(root / "tfrecords")

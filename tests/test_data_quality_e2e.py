@@ -11,13 +11,10 @@ import yaml
 from PIL import Image
 from tfx import v1 as tfx
 
-from components.embedded_dataset.digits import write_embedded_dataset
-from components.image_etl.etl import run_etl
 from components.quality_artifacts import ISSUES_FILE, RANKING_FILE
 from pipeline import cli, local_runner
-from pipeline.config import load_config
 from pipeline.run_results import latest_outputs
-from tests.conftest import IN_PROCESS_BEAM, REPO
+from tests.conftest import REPO, write_embedded_tfrecords
 from tests.test_html_report import SECTION_IDS
 from tests.test_report_browser import dump_dom, run_chromium
 
@@ -29,25 +26,7 @@ def run(tmp_path_factory) -> dict:
     """The embedded dataset through the ETL and the pipeline, with one
     epoch of training: the label-issue ranking does not need more."""
     root = tmp_path_factory.mktemp("quality")
-    prepare = load_config(REPO / "params.yaml").prepare
-    key = write_embedded_dataset(
-        root / "raw",
-        seed=prepare.seed,
-        image_size=prepare.image_size,
-        val_fraction=prepare.val_fraction,
-        test_fraction=prepare.test_fraction,
-        unlabeled_fraction=prepare.unlabeled_fraction,
-        defects=prepare.defects,
-    )
-    run_etl(
-        str(root / "raw"),
-        str(root / "tfrecords"),
-        splits=("train", "val", "test"),
-        on_bad_file="skip",
-        images_per_shard=2000,
-        parallel_from_images=10_000,
-        beam_args=IN_PROCESS_BEAM,
-    )
+    key = write_embedded_tfrecords(root)
     params = yaml.safe_load((REPO / "params.yaml").read_text())
     params["etl"]["output"] = str(root / "tfrecords")
     params["pipeline"].update(

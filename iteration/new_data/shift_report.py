@@ -1,17 +1,17 @@
 """The shift report as one self-contained HTML file: styles, the
 embedding plot (inline SVG) and thumbnails (data: URLs) are inline, and
 a Content-Security-Policy forbids loading anything else. Paths and
-folder names come from users, so every string goes through `_esc`."""
+folder names come from users, so every string goes through `esc`."""
 
 import base64
 import dataclasses
-import html
 import io
 from collections.abc import Sequence
 
 import numpy as np
 from PIL import Image
 
+from components.quality_report.html_report import esc, section
 from iteration.new_data.folder_images import UnreadableFile
 from iteration.new_data.shift import Cluster, EmbeddingTest, PropertyDrift
 
@@ -78,7 +78,7 @@ class ShiftReport:
 
 
 def render_shift_report(report: ShiftReport) -> str:
-    title = _esc(f"Shift: {report.new_folder} against run {report.run_id}")
+    title = esc(f"Shift: {report.new_folder} against run {report.run_id}")
     sections = "\n".join(
         (
             _summary(report),
@@ -173,18 +173,18 @@ def _summary(report: ShiftReport) -> str:
     verdict = "Shift detected" if report.shifted else "No shift"
     candidates = (
         f", {report.candidate_count:,} candidates in"
-        f" {_esc(report.candidates_folder)}"
+        f" {esc(report.candidates_folder)}"
         if report.candidates_folder
         else ""
     )
-    return _section(
+    return section(
         "summary",
         "Summary",
         f'<p class="verdict">{verdict} (p = {test.p_value:.3g}, alpha ='
         f" {report.alpha})</p>\n"
-        f"<p>{report.new_count:,} new images in {_esc(report.new_folder)}"
+        f"<p>{report.new_count:,} new images in {esc(report.new_folder)}"
         f" against the {report.train_count:,} training images of run"
-        f" {_esc(report.run_id)}{candidates}.</p>\n<ul>"
+        f" {esc(report.run_id)}{candidates}.</p>\n<ul>"
         f"<li>Embedding space: maximum mean discrepancy² {test.mmd2:.4f}"
         f" (RBF kernel, gamma = {test.gamma:.3g} by the median heuristic),"
         f" p = {test.p_value:.3g} of {test.permutations:,}"
@@ -197,7 +197,7 @@ def _summary(report: ShiftReport) -> str:
 
 def _properties(report: ShiftReport) -> str:
     rows = "\n".join(
-        f"<tr{' class=flagged' if d.drifted else ''}><td>{_esc(d.name)}</td>"
+        f"<tr{' class=flagged' if d.drifted else ''}><td>{esc(d.name)}</td>"
         f'<td class="num">{d.statistic:.3f}</td>'
         f'<td class="num">{d.p_value:.3g}</td>'
         f'<td class="num">{d.train_median:.4g}</td>'
@@ -205,7 +205,7 @@ def _properties(report: ShiftReport) -> str:
         f"<td>{'drifted' if d.drifted else ''}</td></tr>"
         for d in report.drifts
     )
-    return _section(
+    return section(
         "properties",
         "Image properties",
         "<p>Two-sample Kolmogorov-Smirnov test per property; D is the"
@@ -218,7 +218,7 @@ def _properties(report: ShiftReport) -> str:
 
 
 def _plot_section(report: ShiftReport) -> str:
-    return _section(
+    return section(
         "embeddings",
         "Embeddings",
         "<p>What the model's output layer reads, projected on its first"
@@ -238,7 +238,7 @@ def _clusters(report: ShiftReport) -> str:
         f"<td>{_examples(report.cluster_examples[c.index])}</td></tr>"
         for c in report.clusters
     )
-    return _section(
+    return section(
         "clusters",
         "Clusters of the new data",
         "<p>KMeans on the train and new embeddings. A cluster is"
@@ -253,7 +253,7 @@ def _clusters(report: ShiftReport) -> str:
 
 def _candidates(report: ShiftReport) -> str:
     if not report.candidates_folder:
-        return _section(
+        return section(
             "candidates",
             "Candidates",
             '<p class="empty">No candidate images given (--candidates'
@@ -261,7 +261,7 @@ def _candidates(report: ShiftReport) -> str:
         )
     rows = "\n".join(
         f"<tr><td class=num>{rank}</td><td>{thumbnail(row.png)}</td>"
-        f"<td>{_esc(row.path)}</td><td class=num>{row.score:.3f}</td>"
+        f"<td>{esc(row.path)}</td><td class=num>{row.score:.3f}</td>"
         f"<td class=num>{row.distance_to_new:.3g}</td>"
         f"<td class=num>{row.distance_to_train:.3g}</td>"
         f"<td class=num>{row.cluster}"
@@ -269,7 +269,7 @@ def _candidates(report: ShiftReport) -> str:
         "</td></tr>"
         for rank, row in enumerate(report.candidates[:TOP_CANDIDATES], start=1)
     )
-    return _section(
+    return section(
         "candidates",
         "Candidates",
         f"<p>The {min(TOP_CANDIDATES, len(report.candidates))} of"
@@ -291,29 +291,19 @@ def _unreadable(report: ShiftReport) -> str:
         body = '<p class="empty">Every file was read.</p>'
     else:
         rows = "\n".join(
-            f"<tr><td>{_esc(folder)}</td><td>{_esc(f.path)}</td>"
-            f"<td>{_esc(f.reason)}</td></tr>"
+            f"<tr><td>{esc(folder)}</td><td>{esc(f.path)}</td>"
+            f"<td>{esc(f.reason)}</td></tr>"
             for folder, f in files
         )
         body = (
             "<table><thead><tr><th>folder</th><th>file</th><th>why it was"
             f" not used</th></tr></thead><tbody>{rows}</tbody></table>"
         )
-    return _section("unreadable", "Files not used", body)
+    return section("unreadable", "Files not used", body)
 
 
 def _examples(examples: Sequence[tuple[str, bytes]]) -> str:
     return "".join(
-        f'<span title="{_esc(path)}">{thumbnail(png)}</span>'
+        f'<span title="{esc(path)}">{thumbnail(png)}</span>'
         for path, png in examples
     )
-
-
-def _section(section_id: str, heading: str, body: str) -> str:
-    return (
-        f'<section id="{section_id}">\n<h2>{heading}</h2>\n{body}\n</section>'
-    )
-
-
-def _esc(value: object) -> str:
-    return html.escape(str(value), quote=True)
