@@ -8,7 +8,7 @@ DATA ?=
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: install browser run test test-fast lint format bench-etl \
-  bench-pipeline bench-quality bench-loop clean
+  bench-pipeline bench-quality bench-review bench-loop clean
 
 install: $(INSTALLED)
 
@@ -66,6 +66,9 @@ bench-pipeline: install
 
 bench-quality: install
 	$(BIN)/python bench/bench_quality.py
+
+bench-review: install
+	$(BIN)/python bench/bench_review.py
 
 bench-loop: install
 	$(BIN)/python bench/bench_loop.py

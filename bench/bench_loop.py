@@ -191,7 +191,7 @@ def loop_embedded(
     workdir: Path,
     *,
     budget: int,
-    min_score: float,
+    min_confidence: float,
     resume: bool,
     first_only: bool,
 ) -> dict:
@@ -218,8 +218,8 @@ def loop_embedded(
             "fix",
             "outputs/report/issues.csv",
             "--accept-suggestions",
-            "--min-score",
-            str(min_score),
+            "--min-confidence",
+            str(min_confidence),
         )
         changes += sh(project, log, "dcp", "augment", "--budget", str(budget))
         second_seconds = timed_run(project, log, "dvc", "repro")
@@ -262,7 +262,7 @@ def loop_dcai(
     workdir: Path,
     *,
     budget: int,
-    min_score: float,
+    min_confidence: float,
     epochs: int,
     resume: bool,
     first_only: bool,
@@ -325,8 +325,8 @@ def loop_dcai(
             "--data",
             "data/dcai-roman",
             "--accept-suggestions",
-            "--min-score",
-            str(min_score),
+            "--min-confidence",
+            str(min_confidence),
             "--splits",
             "train",
         )
@@ -391,7 +391,7 @@ def main() -> None:
     parser.add_argument(
         "--datasets", default="embedded,dcai", help="embedded, dcai or both"
     )
-    parser.add_argument("--min-score", type=float, default=0.9)
+    parser.add_argument("--min-confidence", type=float, default=0.9)
     parser.add_argument("--embedded-budget", type=int, default=3000)
     parser.add_argument("--dcai-budget", type=int, default=4000)
     parser.add_argument("--dcai-epochs", type=int, default=30)
@@ -419,7 +419,7 @@ def main() -> None:
             loop_embedded(
                 args.workdir,
                 budget=args.embedded_budget,
-                min_score=args.min_score,
+                min_confidence=args.min_confidence,
                 resume=args.resume,
                 first_only=args.first_runs_only,
             )
@@ -430,7 +430,7 @@ def main() -> None:
                 loop_dcai(
                     args.workdir,
                     budget=args.dcai_budget,
-                    min_score=args.min_score,
+                    min_confidence=args.min_confidence,
                     epochs=args.dcai_epochs,
                     resume=args.resume,
                     first_only=args.first_runs_only,

@@ -23,18 +23,23 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 from sklearn.metrics import average_precision_score
+from training_run import train_fixed_model
 
 from components.embedded_dataset.digits import write_embedded_dataset
 from components.example_tables import read_raw
 from components.image_etl.etl import run_etl
+from components.label_issues.folds import plan_folds
+from components.label_issues.ink_images import ink_crops
 from components.label_issues.out_of_sample import (
-    cross_train_probabilities,
-    pixel_probe_probabilities,
+    AUDITOR,
+    AUDITOR_IMAGE_SIZE,
+    CROSS_TRAIN,
+    PIXEL_PROBE,
+    out_of_sample,
 )
 from components.label_issues.ranking import rank_labels
 from models.preprocessing import decode_and_resize
-from models.registry import compile_model, get_model_spec
-from models.trainer import train_best
+from models.registry import get_model_spec
 from pipeline.config import load_config
 from pipeline.console import configure_logging
 
@@ -45,7 +50,8 @@ FOLDS = 5
 
 def model_inputs(data_dir: Path, work: Path, splits: list[str]):
     """The embedded dataset through the ETL, decoded and resized by the
-    Transform's own function: (paths, images, labels, split of each)."""
+    Transform's own function: (paths, images, labels, split of each, the
+    auditor's ink crops)."""
     config = load_config(REPO / "params.yaml")
     run_etl(
         str(data_dir),
@@ -61,7 +67,8 @@ def model_inputs(data_dir: Path, work: Path, splits: list[str]):
         tf.constant(table.pngs), spec.image_size, spec.channels
     ).numpy()
     split = np.array([path.split("/", 1)[0] for path in table.paths])
-    return table.paths, images, table.labels, split
+    crops = ink_crops(table.pngs, AUDITOR_IMAGE_SIZE)
+    return table.paths, images, table.labels, split, crops
 
 
 def score(paths, labels, probabilities, flips: set[str]) -> dict:
@@ -105,7 +112,7 @@ def main() -> None:
             unlabeled_fraction=prepare.unlabeled_fraction,
             defects=prepare.defects,
         )
-        paths, images, labels, split = model_inputs(
+        paths, images, labels, split, crops = model_inputs(
             work / "raw", work, ["train", "val"]
         )
     flips = {flip["path"] for flip in key["label_flips"]}
@@ -119,23 +126,9 @@ def main() -> None:
 
     # The unit of cost: the Trainer's training run, train split only.
     def train_once() -> np.ndarray:
-        tf.keras.utils.set_random_seed(spec.seed)
-        model = spec.build(num_classes)
-        compile_model(model, spec)
-        batches = {
-            name: tf.data.Dataset.from_tensor_slices(
-                (images[split == name], labels[split == name])
-            ).batch(spec.batch_size)
-            for name in ("train", "val")
-        }
-        with tempfile.TemporaryDirectory() as checkpoints:
-            train_best(
-                model,
-                batches["train"].shuffle(4096, seed=spec.seed),
-                batches["val"],
-                epochs=spec.epochs,
-                checkpoint_dir=checkpoints,
-            )
+        model = train_fixed_model(
+            images, labels, split, spec, epochs=spec.epochs
+        )
         # Its own predictions, and a probe on its embeddings, are in
         # sample: they show what memorising the train labels does.
         return model.predict(images, verbose=0)
@@ -143,35 +136,37 @@ def main() -> None:
     in_sample, train_seconds = timed(train_once)
     results["training_run_seconds"] = round(train_seconds, 1)
     results["trained_model_in_sample"] = score(paths, labels, in_sample, flips)
-    methods = {
-        "pixel_probe": lambda: pixel_probe_probabilities(
-            images,
-            labels,
-            num_classes=num_classes,
-            folds=FOLDS,
-            seed=spec.seed,
-        ),
-        f"cross_train_{args.short_epochs}_epochs": (
-            lambda: cross_train_probabilities(
-                images,
+    plan = plan_folds(
+        labels,
+        [str(c) for c in range(num_classes)],
+        folds=FOLDS,
+        seed=spec.seed,
+    )
+
+    def round_of(method: str, inputs: np.ndarray, epochs: int | None):
+        return lambda: (
+            out_of_sample(
+                method,
+                inputs,
                 labels,
+                plan,
                 spec=spec,
                 num_classes=num_classes,
-                folds=FOLDS,
-                epochs=args.short_epochs,
-            )
+                epochs=epochs,
+                seed=spec.seed,
+            ).probabilities
+        )
+
+    methods = {
+        "pixel_probe": round_of(PIXEL_PROBE, images, None),
+        "auditor_one_round": round_of(AUDITOR, crops, None),
+        f"cross_train_{args.short_epochs}_epochs": round_of(
+            CROSS_TRAIN, images, args.short_epochs
         ),
     }
     if not args.skip_full:
-        methods[f"cross_train_{spec.epochs}_epochs"] = lambda: (
-            cross_train_probabilities(
-                images,
-                labels,
-                spec=spec,
-                num_classes=num_classes,
-                folds=FOLDS,
-                epochs=spec.epochs,
-            )
+        methods[f"cross_train_{spec.epochs}_epochs"] = round_of(
+            CROSS_TRAIN, images, spec.epochs
         )
     for name, method in methods.items():
         probabilities, seconds = timed(method)

@@ -8,6 +8,7 @@ from tfx.types.artifact import Artifact
 
 FINDINGS_FILE = "findings.csv"  # issues.csv columns, one row per finding
 RANKING_FILE = "ranking.csv"  # every image's label score, most suspect first
+NOTES_FILE = "notes.txt"  # what an analysis left out, a line each
 REPORT_FILE = "report.html"
 ISSUES_FILE = "issues.csv"
 

@@ -41,7 +41,7 @@ commands:
   fix       apply a reviewed issues.csv as a new data version
               dcp fix outputs/report/issues.csv
               dcp fix outputs/report/issues.csv --accept-suggestions \\
-                --min-score 0.9 --splits train
+                --min-confidence 0.9 --splits train
               dcp fix --undo
   augment   new train images up to the budget, for the weak classes
               dcp augment --budget 3000 --dry-run

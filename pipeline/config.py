@@ -80,9 +80,10 @@ class PipelineConfig:
 
 @dataclasses.dataclass(frozen=True)
 class QualityConfig:
-    label_method: str  # pixel_probe or cross_train
+    label_method: str  # auditor, cross_train or pixel_probe
     folds: int
-    cross_train_epochs: int | None  # None: the model's own
+    label_epochs: int | None  # per fold; None: the method's default
+    label_rounds: int  # K-fold rounds averaged
     near_duplicate_distance: float
     outlier_fence: float
     budget: int
@@ -91,7 +92,9 @@ class QualityConfig:
 
 @dataclasses.dataclass(frozen=True)
 class FixConfig:
-    min_score: float  # label issues accepted by --accept-suggestions
+    # --accept-suggestions applies a suggested relabel or remove from
+    # this confidence; the rest is left for review.
+    min_confidence: float
     # The data versions' changelog, relative to the git repository of
     # the image folder.
     changelog: str

@@ -50,13 +50,15 @@ def report_on_run(
     }
     logging.info("Label issues by %s ...", quality.label_method)
     find_label_issues(
+        [examples[split] for split in _LABELLED_SPLITS],
         [transformed[split] for split in _LABELLED_SPLITS],
         folders["label_issues"],
         class_names=classes,
         method=quality.label_method,
         model=config.trainer.model,
         folds=quality.folds,
-        epochs=quality.cross_train_epochs,
+        epochs=quality.label_epochs,
+        rounds=quality.label_rounds,
     )
     find_duplicates_in(
         list(examples.values()),

@@ -139,12 +139,14 @@ def create_pipeline(
     # Suspected label errors: confident learning on out-of-sample
     # probabilities of train and eval images.
     label_issues = LabelIssues(
+        examples=example_gen.outputs["examples"],
         transformed_examples=transform.outputs["transformed_examples"],
         class_names=class_names,
         model=trainer_config["model"],
         method=quality.label_method,
         folds=quality.folds,
-        epochs=quality.cross_train_epochs,
+        epochs=quality.label_epochs,
+        rounds=quality.label_rounds,
         code_version=code_version,
     )
     # Exact and near-duplicates, leaks across splits.

@@ -81,6 +81,27 @@ def test_flipped_labels_rank_at_the_top(run):
         row["given_label"] == flips[row["path"]]["given_label"]
         for row in caught
     )
+    # and they are offered a relabel, not a removal
+    offered = [row["suggested_action"] for row in caught]
+    assert offered.count("relabel") >= 0.8 * len(caught)
+
+
+def suggestions(run: dict, paths: set[str]) -> dict[str, set[str]]:
+    """The suggested actions of each of `paths` that the report flags."""
+    found: dict[str, set[str]] = {}
+    for row in run["issues"]:
+        if row["path"] in paths:
+            found.setdefault(row["path"], set()).add(row["suggested_action"])
+    return found
+
+
+def test_images_of_no_class_are_suggested_for_removal(run):
+    no_class = {image["path"] for image in run["key"]["no_class"]}
+    suggested = suggestions(run, no_class)
+    removed = [p for p, actions in suggested.items() if "remove" in actions]
+    assert len(removed) >= 0.9 * len(no_class), suggested
+    relabelled = [p for p, a in suggested.items() if "relabel" in a]
+    assert len(relabelled) <= 0.1 * len(no_class), suggested
 
 
 def test_every_exact_cross_split_duplicate_is_found(run):
@@ -111,17 +132,28 @@ def test_every_broken_file_and_blank_image_is_found(run):
 def test_issues_csv_leaves_the_action_to_the_reviewer(run):
     assert run["issues"]
     assert {row["action"] for row in run["issues"]} == {""}
+    # every row carries a suggestion and its confidence
+    assert {row["suggested_action"] for row in run["issues"]} <= {
+        "relabel",
+        "remove",
+        "review",
+    }
+    assert all(0 <= float(row["confidence"]) <= 1 for row in run["issues"])
     html = (run["report"] / "report.html").read_text()
     for row in run["issues"][:20]:
         assert row["path"] in html
 
 
 def test_dcp_report_analyses_a_finished_run_again(run, tmp_path, capsys):
+    # One round of label evidence is enough to show the analyses rerun.
+    params = yaml.safe_load(run["params"].read_text())
+    params["quality"]["label_rounds"] = 1
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     assert (
         cli.main(
             [
                 "--params",
-                str(run["params"]),
+                str(tmp_path / "params.yaml"),
                 "report",
                 "--output",
                 str(tmp_path),
@@ -140,8 +172,8 @@ def test_dcp_report_analyses_a_finished_run_again(run, tmp_path, capsys):
             if (row["issue"] == "label_issue") == label_issues
         ]
 
-    # The same images flagged, but for the label issues: cross-training
-    # on CPU threads is not bit-for-bit repeatable.
+    # The same images flagged, but for the label issues: they come from
+    # training on CPU threads, which is not bit-for-bit repeatable.
     assert rows(again, False) == rows(run["issues"], False)
     flips = {flip["path"] for flip in run["key"]["label_flips"]}
     found = {path for path, _ in rows(again, True)} & flips

@@ -1,4 +1,6 @@
+import dataclasses
 import json
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +12,10 @@ from components.embedded_dataset.digits import (
     NEAR_DUPLICATE_TRANSFORMS,
     DefectCounts,
     render_digit,
+    shift_right,
     write_embedded_dataset,
 )
+from components.embedded_dataset.no_class import NO_CLASS_KINDS
 from components.image_etl.image_decoding import BadImageError, decode_image
 
 DEFECTS = DefectCounts(
@@ -20,10 +24,13 @@ DEFECTS = DefectCounts(
     near_duplicates=4,
     blank_images=3,
     broken_files=3,
+    no_class_images=12,
 )
 
 
-def write(output: Path, seed: int = 7) -> dict:
+def write(
+    output: Path, seed: int = 7, defects: DefectCounts = DEFECTS
+) -> dict:
     return write_embedded_dataset(
         output,
         seed=seed,
@@ -31,7 +38,7 @@ def write(output: Path, seed: int = 7) -> dict:
         val_fraction=0.15,
         test_fraction=0.15,
         unlabeled_fraction=0.1,
-        defects=DEFECTS,
+        defects=defects,
     )
 
 
@@ -52,8 +59,12 @@ def test_layout_and_counts(dataset):
         for split in ("train", "val", "test")
     }
     # 1,797 digits: 15% val, 15% test, 10% unlabeled, the rest train; plus
-    # the injected copies, blanks and broken files.
-    assert counts == {"train": 1077 + 3 + 3, "val": 270 + 3 + 2, "test": 275}
+    # the injected copies, blanks, broken files and images of no class.
+    assert counts == {
+        "train": 1077 + 3 + 3 + 12,
+        "val": 270 + 3 + 2,
+        "test": 275,
+    }
     assert len(list((root / "unlabeled").glob("*.png"))) == 180
     assert sorted(p.name for p in (root / "train").iterdir()) == [
         str(d) for d in range(10)
@@ -115,16 +126,113 @@ def test_broken_files_cannot_be_decoded(dataset):
             decode_image((root / broken["path"]).read_bytes())
 
 
+@pytest.fixture(scope="module")
+def digit_images() -> np.ndarray:
+    return np.stack(
+        [render_digit(scan, 32) for scan in load_digits().images]
+    ).astype(np.int16)
+
+
+def no_class_pixels(root: Path, key: dict) -> list[np.ndarray]:
+    return [pixels(root / image["path"]) for image in key["no_class"]]
+
+
+def test_no_class_images_are_extra_train_images_to_remove(dataset):
+    root, key = dataset
+    no_class = key["no_class"]
+    assert len(no_class) == 12
+    assert Counter(image["kind"] for image in no_class) == {
+        kind: 4 for kind in NO_CLASS_KINDS
+    }
+    assert {image["action"] for image in no_class} == {"remove"}
+    for image in no_class:
+        split, label, _ = image["path"].split("/")
+        assert (split, label) == ("train", image["given_label"])
+        decoded = decode_image((root / image["path"]).read_bytes())
+        assert decoded.pixels.shape == (32, 32, 1)
+    # Under several class folders, at random.
+    assert len({image["given_label"] for image in no_class}) > 3
+    assert len({image["path"] for image in no_class}) == 12
+
+
+def test_no_class_images_look_like_the_scans(dataset, digit_images):
+    root, key = dataset
+    means = digit_images.mean(axis=(1, 2))
+    for image, found in zip(
+        key["no_class"], no_class_pixels(root, key), strict=True
+    ):
+        assert found.dtype == np.uint8 and found.shape == (32, 32)
+        # Light strokes on black (a third of every digit's pixels are
+        # near black), about as much ink as a digit.
+        assert found.max() >= 192, image
+        assert (found < 32).mean() >= 0.25, image
+        assert means.min() / 2 <= found.mean() <= means.max(), image
+        if image["kind"] == "several_digits":
+            # Shrunk to the width: black rows above and below.
+            assert found[0].max() == found[-1].max() == 0, image
+
+
+def test_no_class_images_are_no_copies_of_a_digit(dataset, digit_images):
+    root, key = dataset
+    # A digit shifted by one pixel is at most this far from itself.
+    shifted = np.stack([shift_right(d.astype(np.uint8)) for d in digit_images])
+    near = np.abs(shifted - digit_images).mean(axis=(1, 2)).max()
+    found = no_class_pixels(root, key)
+    for image, pixels_ in zip(key["no_class"], found, strict=True):
+        nearest = np.abs(digit_images - pixels_).mean(axis=(1, 2)).min()
+        assert nearest > near, image
+    # Nor copies of each other.
+    for i, one in enumerate(found):
+        for other in found[i + 1 :]:
+            assert np.abs(one.astype(np.int16) - other).mean() > near
+
+
+def test_no_class_images_leave_the_other_defects_as_they_were(
+    dataset, tmp_path
+):
+    root, key = dataset
+    without = tmp_path / "raw"
+    other = write(
+        without, defects=dataclasses.replace(DEFECTS, no_class_images=0)
+    )
+    assert other["no_class"] == []
+    assert {k: v for k, v in other.items() if k != "no_class"} == {
+        k: v for k, v in key.items() if k != "no_class"
+    }
+    added = {image["path"] for image in key["no_class"]}
+    files = {
+        str(p.relative_to(root))
+        for p in root.rglob("*.png")
+        if str(p.relative_to(root)) not in added
+    }
+    assert files == {
+        str(p.relative_to(without)) for p in without.rglob("*.png")
+    }
+    for file in files:
+        assert (root / file).read_bytes() == (without / file).read_bytes()
+
+
 def test_same_seed_writes_the_same_bytes(dataset, tmp_path):
-    root, _ = dataset
+    root, key = dataset
     again = tmp_path / "raw"
-    write(again)
+    assert write(again) == key
     files = sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file())
     assert files == sorted(
         p.relative_to(again) for p in again.rglob("*") if p.is_file()
     )
     for file in files:
         assert (root / file).read_bytes() == (again / file).read_bytes()
+
+
+def test_another_seed_draws_other_images_of_no_class(dataset, tmp_path):
+    root, key = dataset
+    other = write(tmp_path / "raw", seed=8)
+    for mine, theirs in zip(
+        no_class_pixels(root, key),
+        no_class_pixels(tmp_path / "raw", other),
+        strict=True,
+    ):
+        assert not np.array_equal(mine, theirs)
 
 
 def test_a_folder_it_did_not_write_is_never_replaced(tmp_path):

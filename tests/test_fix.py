@@ -24,6 +24,10 @@ from components.quality_report.report_data import (
     OUTLIER,
     Finding,
 )
+from components.quality_report.suggested_actions import (
+    LabelEvidence,
+    suggest_actions,
+)
 from iteration import data_versions
 from iteration.fixes.fix_job import fix_data, undo_last_version
 from iteration.fixes.plan import plan_fixes
@@ -97,7 +101,7 @@ def fix(issues: Path, data: Path, **options):
         str(data),
         changelog=str(root / "DATA_CHANGELOG.md"),
         accept_suggestions=options.get("accept_suggestions", False),
-        min_score=options.get("min_score", 1.0),
+        min_confidence=options.get("min_confidence", 1.0),
         splits=options.get("splits"),
     )
 
@@ -225,26 +229,27 @@ def test_a_stale_report_is_refused(repo):
 
 def test_accepting_suggestions_keeps_eval_fixed(repo):
     images = repo / "data" / "images"
-    findings = [
-        finding(
-            images, "train/0/001.png", LABEL_ISSUE, 0.95, suggested_label="2"
-        ),
-        finding(
-            images, "train/0/002.png", LABEL_ISSUE, 0.5, suggested_label="1"
-        ),
-        finding(
-            images, "val/0/004.png", LABEL_ISSUE, 0.99, suggested_label="1"
-        ),
-        finding(
-            images,
-            "val/1/leak.png",
-            EXACT_DUPLICATE,
-            1.0,
-            duplicate_of="train/1/100.png",
-        ),
-        finding(images, "train/2/broken.png", BROKEN_FILE, 1.0),
-        finding(images, "train/1/101.png", OUTLIER, 0.99),
-    ]
+    findings = suggest_actions(
+        [
+            finding(images, "train/0/001.png", LABEL_ISSUE, 0.95),
+            finding(images, "train/0/002.png", LABEL_ISSUE, 0.5),
+            finding(images, "val/0/004.png", LABEL_ISSUE, 0.99),
+            finding(
+                images,
+                "val/1/leak.png",
+                EXACT_DUPLICATE,
+                1.0,
+                duplicate_of="train/1/100.png",
+            ),
+            finding(images, "train/2/broken.png", BROKEN_FILE, 1.0),
+            finding(images, "train/1/101.png", OUTLIER, 0.99),
+        ],
+        {
+            "train/0/001.png": LabelEvidence(0.01, "2", 0.97),
+            "train/0/002.png": LabelEvidence(0.2, "1", 0.75),
+            "val/0/004.png": LabelEvidence(0.0, "1", 0.99),
+        },
+    )
     issues = issues_csv(repo, findings, {})
     val_before = snapshot(images / "val")
 
@@ -252,22 +257,67 @@ def test_accepting_suggestions_keeps_eval_fixed(repo):
         issues,
         images,
         accept_suggestions=True,
-        min_score=0.9,
+        min_confidence=0.9,
         splits=["train"],
     )
 
     moves = {change.path: change.new_path for change in result.changes}
     assert moves == {
-        "train/0/001.png": "train/2/001.png",  # above the minimum score
+        "train/0/001.png": "train/2/001.png",  # a confident relabel
         "train/1/100.png": "trash/data-v2/train/1/100.png",  # the leak
         "train/2/broken.png": "trash/data-v2/train/2/broken.png",
     }
     assert [why for _, why in result.skipped] == [
         "val/0/004.png: split val is held fixed"
     ]
+    assert [why for _, why in result.left_for_review] == [
+        "train/0/002.png: relabel at confidence 0.75, below 0.9",
+        "train/1/101.png: suggested review",  # outliers need a person
+    ]
     assert snapshot(images / "val") == val_before
-    assert (images / "train/0/002.png").exists()  # below the minimum
-    assert (images / "train/1/101.png").exists()  # outliers need a person
+    assert (images / "train/0/002.png").exists()
+    assert (images / "train/1/101.png").exists()
+    summary = result.format(str(images), "DATA_CHANGELOG.md")
+    assert (
+        "3 applied, 2 images left for review (1 relabel below the"
+        " confidence, 1 suggested review)" in summary
+    )
+
+
+def test_a_leak_into_test_removes_the_other_copy(repo):
+    images = repo / "data" / "images"
+    test_copy = images / "test" / "1" / "leak.png"
+    test_copy.parent.mkdir(parents=True)
+    test_copy.write_bytes((images / "val" / "1" / "leak.png").read_bytes())
+    findings = suggest_actions(
+        [
+            finding(
+                images,
+                "test/1/leak.png",
+                EXACT_DUPLICATE,
+                1.0,
+                duplicate_of="val/1/leak.png",
+            ),
+            finding(images, "test/1/leak.png", LABEL_ISSUE, 0.99),
+        ],
+        {"test/1/leak.png": LabelEvidence(0.0, "2", 0.99)},
+    )
+    test_before = snapshot(images / "test")
+
+    result = fix(
+        issues_csv(repo, findings, {}),
+        images,
+        accept_suggestions=True,
+        min_confidence=0.9,
+    )
+
+    assert [(c.action, c.path) for c in result.changes] == [
+        ("remove", "val/1/leak.png")
+    ]
+    assert snapshot(images / "test") == test_before
+    assert [why for _, why in result.left_for_review] == [
+        "test/1/leak.png: test is never changed automatically"
+    ]
 
 
 def test_a_relabel_to_an_unknown_class_is_refused(repo):
@@ -346,19 +396,20 @@ def test_a_blank_flagged_as_a_label_issue_too_is_removed_not_relabelled(
     images = repo / "data" / "images"
     blank = images / "train" / "0" / "blank.png"
     Image.fromarray(np.zeros((32, 32), np.uint8)).save(blank)
-    findings = [
-        finding(
-            images, "train/0/blank.png", LABEL_ISSUE, 0.99, suggested_label="1"
-        ),
-        finding(images, "train/0/blank.png", BLANK, 1.0),
-    ]
+    findings = suggest_actions(
+        [
+            finding(images, "train/0/blank.png", LABEL_ISSUE, 0.99),
+            finding(images, "train/0/blank.png", BLANK, 1.0),
+        ],
+        {"train/0/blank.png": LabelEvidence(0.0, "1", 0.99)},
+    )
     issues = issues_csv(repo, findings, {})
 
-    result = fix(issues, images, accept_suggestions=True, min_score=0.9)
+    result = fix(issues, images, accept_suggestions=True, min_confidence=0.9)
 
     assert [(c.action, c.path) for c in result.changes] == [
         ("remove", "train/0/blank.png")
     ]
     assert [why for _, why in result.skipped] == [
-        "train/0/blank.png: removed by line 3"
+        "train/0/blank.png: changed by an earlier row"
     ]

@@ -106,7 +106,7 @@ def decode_data_url(src: str) -> np.ndarray:
     return np.asarray(image)
 
 
-def finding(path: str, issue: str, score: float, **fields: str) -> rd.Finding:
+def finding(path: str, issue: str, score: float, **fields) -> rd.Finding:
     fields.setdefault("given_label", path.split("/")[1])
     return rd.Finding(
         path=path,
@@ -121,8 +121,22 @@ def finding(path: str, issue: str, score: float, **fields: str) -> rd.Finding:
 def make_findings() -> list[rd.Finding]:
     """At least one finding of every issue type, some without pictures."""
     return [
-        finding("train/1/0003.png", rd.LABEL_ISSUE, 0.61, suggested_label="7"),
-        finding(EVIL_PATH, rd.LABEL_ISSUE, 0.93, suggested_label=EVIL),
+        finding(
+            "train/1/0003.png",
+            rd.LABEL_ISSUE,
+            0.61,
+            suggested_label="7",
+            suggested_action=rd.REMOVE,
+            confidence=0.8,
+        ),
+        finding(
+            EVIL_PATH,
+            rd.LABEL_ISSUE,
+            0.93,
+            suggested_label=EVIL,
+            suggested_action=rd.RELABEL,
+            confidence=0.97,
+        ),
         finding("train/7/0012.png", rd.LABEL_ISSUE, 0.0712),
         finding(
             "val/1/0044.png",
@@ -243,8 +257,17 @@ def test_label_issues_sorted_by_score_with_escaped_labels(parsed):
         "train/1/0003.png",
         "train/7/0012.png",
     ]
-    assert [row[5] for row in rows] == ["0.9300", "0.6100", "0.0712"]
-    assert rows[0][4] == EVIL
+    assert [row[6] for row in rows] == ["0.9300", "0.6100", "0.0712"]
+    # the suggested action, with the new label escaped, and its confidence
+    assert [row[4:6] for row in rows] == [
+        [f"relabel to {EVIL}", "0.97"],
+        ["remove", "0.80"],
+        ["", ""],
+    ]
+
+
+def test_the_summary_counts_the_suggested_actions(page):
+    assert "Suggested actions, by finding: relabel 1, remove 1." in page
 
 
 def test_conflicting_duplicates_are_highlighted(parsed):

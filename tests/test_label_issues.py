@@ -6,9 +6,9 @@ import pytest
 from sklearn.datasets import load_digits
 
 from components.embedded_dataset.digits import render_digit
+from components.label_issues.folds import plan_folds
 from components.label_issues.out_of_sample import (
     cross_train_probabilities,
-    folds_of,
     pixel_probe_probabilities,
 )
 from components.label_issues.ranking import rank_labels
@@ -17,6 +17,11 @@ from models.registry import get_model_spec
 N_IMAGES = 300
 N_FLIPS = 15
 SEED = 123  # the fixed models' seed
+DIGITS = [str(d) for d in range(10)]
+
+
+def plan_of(labels: np.ndarray, folds: int):
+    return plan_folds(labels, DIGITS, folds=folds, seed=SEED)
 
 
 def transformed_digits(n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -38,7 +43,7 @@ def noisy_digits() -> dict:
     assert (labels[flipped] != truth[flipped]).all()
     paths = [f"train/{label}/{i:04d}.png" for i, label in enumerate(labels)]
     probabilities = pixel_probe_probabilities(
-        images, labels, num_classes=10, folds=5, seed=SEED
+        images, labels, plan_of(labels, 5), num_classes=10, seed=SEED
     )
     return {
         "images": images,
@@ -107,7 +112,11 @@ def test_a_class_absent_from_the_labels_gets_probability_zero():
     images, labels = transformed_digits(200)
     present = labels != 9
     probabilities = pixel_probe_probabilities(
-        images[present], labels[present], num_classes=10, folds=3, seed=SEED
+        images[present],
+        labels[present],
+        plan_of(labels[present], 3),
+        num_classes=10,
+        seed=SEED,
     )
     assert probabilities.shape == (present.sum(), 10)
     assert not probabilities[:, 9].any()
@@ -117,28 +126,60 @@ def test_a_class_absent_from_the_labels_gets_probability_zero():
 
 def test_folds_hold_out_every_image_once_stratified():
     labels = np.repeat(np.arange(4), [5, 6, 7, 8])
-    folds = folds_of(labels, folds=5, seed=SEED)
-    assert len(folds) == 5
-    held_out = np.concatenate([held for _, held in folds])
+    plan = plan_of(labels, 5)
+    assert len(plan.folds) == 5 and not plan.notes
+    held_out = np.concatenate([held for _, held in plan.folds])
     assert sorted(held_out) == list(range(len(labels)))
-    for fit, held in folds:
+    for fit, held in plan.folds:
         assert not set(fit) & set(held)
         # every class in every held-out fold: stratified
         assert set(labels[held]) == {0, 1, 2, 3}
 
 
-def test_a_class_smaller_than_the_folds_is_refused():
+def test_a_class_smaller_than_the_folds_lowers_the_folds():
     labels = np.array([0] * 10 + [1] * 10 + [2] * 3)
-    with pytest.raises(
-        ValueError,
-        match=r"label_issues\.folds is 5.*smallest class's 3 images",
-    ):
-        folds_of(labels, folds=5, seed=SEED)
+    plan = plan_of(labels, 5)
+    assert len(plan.folds) == 3
+    assert plan.judged.all()
+    assert plan.notes == [
+        "3 folds instead of quality.folds=5: the smallest judged class"
+        " has 3 images"
+    ]
+
+
+def test_a_class_of_one_image_is_left_out_with_a_note():
+    labels = np.array([0] * 10 + [1] * 10 + [2])
+    plan = plan_of(labels, 5)
+    assert len(plan.folds) == 5
+    assert plan.judged.tolist() == [True] * 20 + [False]
+    held_out = np.concatenate([held for _, held in plan.folds])
+    assert sorted(held_out) == list(range(20))
+    assert "class 2 has 1 image(s), too few to judge" in plan.notes[0]
+
+
+def test_nothing_is_judged_below_two_judgeable_classes():
+    plan = plan_of(np.array([0] * 10 + [1]), 5)
+    assert not plan.judged.any() and plan.folds == []
+    assert any("fewer than two classes" in note for note in plan.notes)
 
 
 def test_fewer_than_two_folds_are_refused():
-    with pytest.raises(ValueError, match=r"label_issues\.folds is 1"):
-        folds_of(np.array([0, 0, 1, 1]), folds=1, seed=SEED)
+    with pytest.raises(ValueError, match=r"quality\.folds is 1"):
+        plan_of(np.array([0, 0, 1, 1]), 1)
+
+
+def test_the_pixel_probe_copes_with_fewer_images_than_components():
+    # 48 images of 3 classes: PCA cannot keep 64 components
+    images, labels = transformed_digits(60)
+    kept = np.isin(labels, [0, 1, 2])
+    probabilities = pixel_probe_probabilities(
+        images[kept],
+        labels[kept],
+        plan_of(labels[kept], 5),
+        num_classes=10,
+        seed=SEED,
+    )
+    assert (probabilities[:, :3].argmax(1) == labels[kept]).mean() > 0.8
 
 
 def test_cross_train_gives_a_distribution_per_image():
@@ -146,13 +187,59 @@ def test_cross_train_gives_a_distribution_per_image():
     probabilities = cross_train_probabilities(
         images,
         labels,
+        plan_of(labels, 2),
         spec=get_model_spec("dcai_resnet50"),
         num_classes=10,
-        folds=2,
         epochs=1,
+        seed=SEED,
     )
     assert probabilities.shape == (40, 10)
     assert np.isfinite(probabilities).all()
     assert (probabilities >= 0).all()
     # every held-out row was written: none left at the initial zeros
     np.testing.assert_allclose(probabilities.sum(axis=1), 1, atol=1e-4)
+
+
+def test_an_image_far_from_every_class_with_a_doubtful_label_is_no_class():
+    labels = np.array([0, 1] * 20)
+    probabilities = np.where(np.eye(2)[labels] == 1, 0.9, 0.1).astype(
+        np.float32
+    )
+    probabilities[0] = [0.45, 0.55]  # doubtful, and far from everything
+    probabilities[1] = [0.1, 0.9]  # far too, but its label is clear
+    distance = np.ones(40) + np.linspace(0, 0.1, 40)
+    distance[:2] = 10.0
+    paths = [f"train/{label}/{i}.png" for i, label in enumerate(labels)]
+
+    ranked = {r.path: r for r in rank_labels(paths, labels, probabilities)}
+    with_distance = {
+        r.path: r for r in rank_labels(paths, labels, probabilities, distance)
+    }
+
+    assert with_distance[paths[0]].no_class and with_distance[paths[0]].flagged
+    assert not with_distance[paths[1]].no_class
+    assert sum(r.no_class for r in with_distance.values()) == 1
+    assert not any(r.no_class for r in ranked.values())
+    # the ranking itself does not change
+    assert [r.score for r in ranked.values()] == [
+        with_distance[p].score for p in ranked
+    ]
+
+
+def test_the_agreed_probability_is_the_least_of_the_rounds():
+    labels = np.array([0, 1] * 10)
+    sure = np.where(np.eye(2)[labels] == 1, 0.9, 0.1).astype(np.float32)
+    doubtful = sure.copy()
+    doubtful[0] = [0.4, 0.6]
+    paths = [f"train/{label}/{i}.png" for i, label in enumerate(labels)]
+
+    ranked = {
+        r.path: r
+        for r in rank_labels(
+            paths, labels, (sure + doubtful) / 2, rounds=[sure, doubtful]
+        )
+    }
+
+    assert ranked[paths[0]].agreed_probability == pytest.approx(0.4)
+    assert ranked[paths[0]].suggested_probability == pytest.approx(0.65)
+    assert ranked[paths[1]].agreed_probability == pytest.approx(0.9)

@@ -117,7 +117,7 @@ def test_dom_after_scripts_has_sections_and_thumbnails(
         # Plain string order would be 10, 100, 9.
         ("slices", "examples:asc", 3, ["9", "10", "100"]),
         ("slices", "examples:desc", 3, ["100", "10", "9"]),
-        ("label-issues-table", "score:asc", 5, ["0.0712", "0.6100", "0.9300"]),
+        ("label-issues-table", "score:asc", 6, ["0.0712", "0.6100", "0.9300"]),
         ("misclassified", "confidence:asc", 4, ["0.640", "0.970"]),
     ],
 )

@@ -1,5 +1,5 @@
 """Write scikit-learn's 1,797 digit scans as a `split/class/*.png` folder
-with seeded, documented defects."""
+with seeded, documented defects, and images of no class added to train."""
 
 import dataclasses
 import io
@@ -13,6 +13,7 @@ import numpy as np
 from PIL import Image
 from sklearn.datasets import load_digits
 
+from components.embedded_dataset.no_class import no_class_scans
 from components.image_etl.staged_output import staged_directory
 
 DEFECTS_FILE = "defects.json"
@@ -29,15 +30,24 @@ class DefectCounts:
     near_duplicates: int  # shifted or brightened copies in val and test
     blank_images: int  # one gray level, in train
     broken_files: int  # zero bytes, truncated PNG, text named .png
+    no_class_images: int  # scribbles, letters, several digits, in train
 
 
 def render_digit(scan: np.ndarray, image_size: int) -> np.ndarray:
-    """An 8x8 scan (0..16) as an image_size x image_size uint8 image."""
+    """An 8x8 scan (0..16) as an image_size x image_size uint8 image; a
+    wider scan (several digits side by side) is shrunk to the image's
+    width and centred on black."""
     levels = np.round(scan * (255.0 / _DIGITS_MAX)).astype(np.uint8)
+    height = round(image_size * scan.shape[0] / scan.shape[1])
     image = Image.fromarray(levels).resize(
-        (image_size, image_size), Image.Resampling.BILINEAR
+        (image_size, height), Image.Resampling.BILINEAR
     )
-    return np.asarray(image)
+    if height == image_size:
+        return np.asarray(image)
+    pixels = np.zeros((image_size, image_size), np.uint8)
+    top = (image_size - height) // 2
+    pixels[top : top + height] = np.asarray(image)
+    return pixels
 
 
 def png_bytes(pixels: np.ndarray) -> bytes:
@@ -145,6 +155,7 @@ class _DatasetWriter:
             "near_duplicates": [],
             "blank_images": [],
             "broken_files": [],
+            "no_class": [],
         }
         paths: dict[int, str] = {}
         for split, indices in (("train", train), ("val", val), ("test", test)):
@@ -207,14 +218,29 @@ class _DatasetWriter:
             path = self._new_path("train", self._random_class())
             (self._root / path).write_bytes(self._broken_bytes(kind))
             key["broken_files"].append({"path": path, "kind": kind})
+        # Last, so that the defects above stay as they were before.
+        for kind, scan in no_class_scans(
+            defects.no_class_images, self._rng, self._scans[train]
+        ):
+            folder = self._random_class()
+            path = self._write("train", folder, render_digit(scan, self._size))
+            key["no_class"].append(
+                {
+                    "path": path,
+                    "kind": kind,
+                    "given_label": folder,
+                    "action": "remove",
+                }
+            )
         logging.info(
             "prepare: %d train, %d val, %d test, %d unlabeled digits; %d"
-            " defects injected",
+            " defects injected, %d of them images of no class",
             len(train),
             len(val),
             len(test),
             len(unlabeled),
             sum(len(v) for v in key.values() if isinstance(v, list)),
+            len(key["no_class"]),
         )
         return key
 

@@ -6,26 +6,44 @@ import logging
 import posixpath
 import time
 
+import numpy as np
 from tfx.dsl.io import fileio
 
-from components.example_tables import read_pixels, split_of
+from components.example_tables import read_pixels, read_raw, split_of
+from components.label_issues.folds import plan_folds
+from components.label_issues.ink_images import ink_crops
 from components.label_issues.out_of_sample import (
+    AUDITOR,
+    AUDITOR_IMAGE_SIZE,
     METHODS,
-    PIXEL_PROBE,
-    cross_train_probabilities,
-    pixel_probe_probabilities,
+    out_of_sample,
 )
 from components.label_issues.ranking import RankedLabel, rank_labels
-from components.quality_artifacts import FINDINGS_FILE, RANKING_FILE
+from components.quality_artifacts import (
+    FINDINGS_FILE,
+    NOTES_FILE,
+    RANKING_FILE,
+)
 from components.quality_report.issues_csv import write_issues_csv
 from components.quality_report.report_data import LABEL_ISSUE, Finding
 from models.registry import get_model_spec
 
-RANKING_COLUMNS = ("path", "split", "given_label", "suggested_label", "score")
+RANKING_COLUMNS = (
+    "path",
+    "split",
+    "given_label",
+    "suggested_label",
+    "score",
+    "given_probability",
+    "suggested_probability",
+    "no_class",
+    "agreed_probability",
+)
 
 
 def find_label_issues(
-    split_dirs: list[str],
+    raw_split_dirs: list[str],
+    transformed_split_dirs: list[str],
     output_dir: str,
     *,
     class_names: list[str],
@@ -33,48 +51,81 @@ def find_label_issues(
     model: str,
     folds: int,
     epochs: int | None,
+    rounds: int = 1,
 ) -> list[RankedLabel]:
-    """Rank every image of the transformed `split_dirs` and write the
-    ranking and cleanlab's flagged images into `output_dir`.
+    """Rank every judged image of the splits and write the ranking,
+    cleanlab's flagged images and notes on what was not judged into
+    `output_dir`.
 
     Args:
-      split_dirs: folders of the Transform's transformed examples.
-      output_dir: gets RANKING_FILE and FINDINGS_FILE.
+      raw_split_dirs: the ETL's examples of the splits (the auditor
+        reads the images at their own resolution).
+      transformed_split_dirs: the Transform's output of the same splits
+        (cross_train and pixel_probe read the model's input).
+      output_dir: gets RANKING_FILE, FINDINGS_FILE and NOTES_FILE.
       class_names: the label of each class index.
-      method: "pixel_probe" or "cross_train" (see out_of_sample).
+      method: one of out_of_sample.METHODS.
       model: the fixed model's registry name; its input size is what the
-        Transform wrote, and cross_train trains it.
-      folds: K of the K-fold split.
-      epochs: per fold for cross_train; None for the model's own.
+        Transform wrote, cross_train trains it, and its seed seeds all.
+      folds: K of the K-fold split (fewer where a class is smaller).
+      epochs: per fold; None for the method's default (the fixed
+        model's own for cross_train, 20 for the auditor).
+      rounds: K-fold rounds, each with its own split and seed; their
+        probabilities are averaged (two auditor rounds rank dcai-roman's
+        label issues clearly better than one, bench/RESULTS.md).
     """
     if method not in METHODS:
         raise ValueError(
-            f"label_issues.method is {method!r}; choose one of"
+            f"quality.label_method is {method!r}; choose one of"
             f" {', '.join(METHODS)}."
         )
-    spec = get_model_spec(model)
-    table = read_pixels(
-        split_dirs, (spec.image_size, spec.image_size, spec.channels)
-    )
-    started = time.monotonic()
-    if method == PIXEL_PROBE:
-        probabilities = pixel_probe_probabilities(
-            table.images,
-            table.labels,
-            num_classes=len(class_names),
-            folds=folds,
-            seed=spec.seed,
+    if rounds < 1:
+        raise ValueError(
+            f"quality.label_rounds is {rounds}; it must be at least 1."
         )
+    spec = get_model_spec(model)
+    started = time.monotonic()
+    if method == AUDITOR:
+        table = read_raw(raw_split_dirs)
+        paths, labels = table.paths, table.labels
+        inputs = ink_crops(table.pngs, AUDITOR_IMAGE_SIZE)
     else:
-        probabilities = cross_train_probabilities(
-            table.images,
-            table.labels,
+        pixels = read_pixels(
+            transformed_split_dirs,
+            (spec.image_size, spec.image_size, spec.channels),
+        )
+        paths, labels, inputs = pixels.paths, pixels.labels, pixels.images
+    plans = [
+        plan_folds(labels, class_names, folds=folds, seed=spec.seed + r)
+        for r in range(rounds)
+    ]
+    evidence = [
+        out_of_sample(
+            method,
+            inputs,
+            labels,
+            plan,
             spec=spec,
             num_classes=len(class_names),
-            folds=folds,
-            epochs=epochs or spec.epochs,
+            epochs=epochs,
+            seed=spec.seed + r,
         )
-    ranked = rank_labels(table.paths, table.labels, probabilities)
+        for r, plan in enumerate(plans)
+    ]
+    judged = np.flatnonzero(plans[0].judged)  # the same in every round
+    probabilities = np.mean([e.probabilities for e in evidence], axis=0)
+    distances = [e.atypicality for e in evidence if e.atypicality is not None]
+    atypicality = np.mean(distances, axis=0)[judged] if distances else None
+    ranked = rank_labels(
+        [paths[i] for i in judged],
+        labels[judged],
+        probabilities[judged],
+        atypicality,
+        [e.probabilities[judged] for e in evidence],
+    )
+    plan = plans[0]
+    for note in plan.notes:
+        logging.warning("Label issues: %s.", note)
     logging.info(
         "Label issues: %s over %d images in %.0f s; %d flagged.",
         method,
@@ -96,15 +147,28 @@ def find_label_issues(
                 score=r.score,
                 given_label=class_names[r.given],
                 suggested_label=class_names[r.suggested],
-                detail=f"{method}: out-of-sample prediction"
-                f" {class_names[r.suggested]}",
+                detail=_evidence(r, method, class_names),
             )
             for r in ranked
             if r.flagged
         ],
         posixpath.join(output_dir, FINDINGS_FILE),
     )
+    with fileio.open(posixpath.join(output_dir, NOTES_FILE), "w") as file:
+        file.write("".join(f"label issues: {note}\n" for note in plan.notes))
     return ranked
+
+
+def _evidence(r: RankedLabel, method: str, class_names: list[str]) -> str:
+    """The out-of-sample evidence in words, for issues.csv's detail."""
+    text = (
+        f"{method}: out of sample {r.suggested_probability:.0%}"
+        f" {class_names[r.suggested]}, {r.given_probability:.0%}"
+        f" {class_names[r.given]}"
+    )
+    if r.no_class:
+        text += "; far from every class in the auditor's embedding"
+    return text
 
 
 def _write_ranking(
@@ -121,6 +185,10 @@ def _write_ranking(
                 class_names[r.given],
                 class_names[r.suggested],
                 f"{r.score:.6f}",
+                f"{r.given_probability:.6f}",
+                f"{r.suggested_probability:.6f}",
+                int(r.no_class),
+                f"{r.agreed_probability:.6f}",
             ]
         )
     with fileio.open(path, "w") as file:

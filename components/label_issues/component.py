@@ -21,13 +21,15 @@ class LabelIssuesSpec(component_spec.ComponentSpec):
         executor.MODEL_KEY: _Parameter(type=str),
         executor.FOLDS_KEY: _Parameter(type=int),
         executor.EPOCHS_KEY: _Parameter(type=int),
+        executor.ROUNDS_KEY: _Parameter(type=int),
         executor.SPLITS_KEY: _Parameter(type=str),
         CODE_VERSION_KEY: CODE_VERSION_PARAMETER,
     }
     INPUTS: Mapping[str, component_spec.ChannelParameter] = {
-        executor.EXAMPLES_KEY: component_spec.ChannelParameter(
+        key: component_spec.ChannelParameter(
             type=tfx.types.standard_artifacts.Examples
-        ),
+        )
+        for key in (executor.EXAMPLES_KEY, executor.TRANSFORMED_EXAMPLES_KEY)
     }
     OUTPUTS: Mapping[str, component_spec.ChannelParameter] = {
         executor.FINDINGS_KEY: component_spec.ChannelParameter(
@@ -46,26 +48,31 @@ class LabelIssues(tfx.types.BaseComponent):
 
     def __init__(
         self,
+        examples: tfx.types.BaseChannel,
         transformed_examples: tfx.types.BaseChannel,
         *,
         class_names: Sequence[str],
         model: str,
-        method: str = "cross_train",
+        method: str = "auditor",
         folds: int = 5,
         epochs: int | None = None,
+        rounds: int = 1,
         splits: Sequence[str] = ("train", "eval"),
         code_version: str = "",
     ):
         """Builds the component.
 
         Args:
-          transformed_examples: the Transform's output.
+          examples: the ETL's examples (the auditor reads their images).
+          transformed_examples: the Transform's output of them.
           class_names: the label of each class index.
           model: the fixed model's registry name.
-          method: "cross_train" (K-fold training of the fixed model) or
+          method: "auditor" (K-fold training of a small CNN on the ink
+            crops), "cross_train" (K-fold training of the fixed model) or
             "pixel_probe" (a K-fold linear probe on the pixels; seconds).
-          folds: K.
-          epochs: cross_train's epochs per fold; None for the model's own.
+          folds: K, or fewer where a class is smaller.
+          epochs: per fold; None for the method's default.
+          rounds: K-fold rounds, each with its own split, averaged.
           splits: the TFX splits whose labels are checked.
           code_version: the package's code_fingerprint(); a new one
             reruns the component instead of serving it from the cache.
@@ -74,12 +81,14 @@ class LabelIssues(tfx.types.BaseComponent):
             spec=LabelIssuesSpec(
                 **{
                     CODE_VERSION_KEY: code_version,
-                    executor.EXAMPLES_KEY: transformed_examples,
+                    executor.EXAMPLES_KEY: examples,
+                    executor.TRANSFORMED_EXAMPLES_KEY: transformed_examples,
                     executor.CLASS_NAMES_KEY: json.dumps(list(class_names)),
                     executor.METHOD_KEY: method,
                     executor.MODEL_KEY: model,
                     executor.FOLDS_KEY: folds,
                     executor.EPOCHS_KEY: epochs or 0,
+                    executor.ROUNDS_KEY: rounds,
                     executor.SPLITS_KEY: json.dumps(list(splits)),
                     executor.FINDINGS_KEY: channel.Channel(
                         type=DataQualityFindings

@@ -1,17 +1,20 @@
 """Out-of-sample predicted probabilities: every image is predicted by a
 model that never saw its label, so a wrong label cannot be memorised.
 
-Two methods, chosen by name:
-  pixel_probe: K-fold logistic regression on the model's input pixels,
-    reduced by PCA. Seconds, not minutes.
+Three signals, chosen by name (quality.label_method):
+  auditor: a small CNN on the ink crops, K-fold with augmentation
+    (auditor.py). The default: the best ranking on real data per second.
   cross_train: K-fold cross-training of the fixed model itself, each
-    fold for `epochs` epochs. About K-1 training runs.
+    fold for `epochs` epochs. About K-1 training runs at full length.
+  pixel_probe: K-fold logistic regression on the model's input pixels,
+    reduced by PCA. Seconds, but weak on messy data.
 
 The trained model's own predictions, or a probe on its embeddings, are
 not out of sample: after its 100 epochs the fixed model has memorised
 the flipped labels (see bench/RESULTS.md).
 """
 
+import dataclasses
 import logging
 import time
 
@@ -19,84 +22,129 @@ import numpy as np
 import tensorflow as tf
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from components.label_issues.auditor import auditor_probabilities
+from components.label_issues.folds import FoldPlan
 from models.registry import ModelSpec, compile_model
 
-PIXEL_PROBE = "pixel_probe"
+AUDITOR = "auditor"
 CROSS_TRAIN = "cross_train"
-METHODS = (PIXEL_PROBE, CROSS_TRAIN)
+PIXEL_PROBE = "pixel_probe"
+METHODS = (AUDITOR, CROSS_TRAIN, PIXEL_PROBE)
 
+# The auditor's ink crops: enough for a hand-written numeral or digit.
+AUDITOR_IMAGE_SIZE = 32
+DEFAULT_AUDITOR_EPOCHS = 20
 # Enough components for digit-like images; more only slows the probe.
 _PCA_COMPONENTS = 64
 # Strong regularisation: the probe must not fit the noisy labels either.
 _PROBE_C = 0.1
 
 
-def folds_of(
-    labels: np.ndarray, *, folds: int, seed: int
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(fit indices, held-out indices) per fold, stratified by label."""
-    _, counts = np.unique(labels, return_counts=True)
-    if folds < 2 or counts.min() < folds:
-        raise ValueError(
-            f"label_issues.folds is {folds}, but it must be at least 2 and"
-            f" at most the smallest class's {counts.min()} images; lower"
-            " label_issues.folds in params.yaml."
+@dataclasses.dataclass(frozen=True)
+class OutOfSample:
+    """One K-fold round's evidence on every judged image."""
+
+    probabilities: np.ndarray  # [n, classes]; rows not judged stay 0
+    # [n] the auditor's distance from the images it learnt from (see
+    # auditor.py); None for the methods that do not measure it.
+    atypicality: np.ndarray | None = None
+
+
+def out_of_sample(
+    method: str,
+    images: np.ndarray,
+    labels: np.ndarray,
+    plan: FoldPlan,
+    *,
+    spec: ModelSpec,
+    num_classes: int,
+    epochs: int | None,
+    seed: int,
+) -> OutOfSample:
+    """One K-fold round of `method`; `images` are the ink crops for the
+    auditor, the model's inputs for the others. `epochs` None is the
+    method's default."""
+    if method == AUDITOR:
+        return OutOfSample(
+            *auditor_probabilities(
+                images,
+                labels,
+                plan,
+                num_classes=num_classes,
+                epochs=epochs or DEFAULT_AUDITOR_EPOCHS,
+                seed=seed,
+            )
         )
-    splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
-    return list(splitter.split(np.zeros(len(labels)), labels))
+    if method == CROSS_TRAIN:
+        return OutOfSample(
+            cross_train_probabilities(
+                images,
+                labels,
+                plan,
+                spec=spec,
+                num_classes=num_classes,
+                epochs=epochs or spec.epochs,
+                seed=seed,
+            )
+        )
+    if method == PIXEL_PROBE:
+        return OutOfSample(
+            pixel_probe_probabilities(
+                images, labels, plan, num_classes=num_classes, seed=seed
+            )
+        )
+    raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
 
 
 def pixel_probe_probabilities(
     images: np.ndarray,
     labels: np.ndarray,
+    plan: FoldPlan,
     *,
     num_classes: int,
-    folds: int,
     seed: int,
 ) -> np.ndarray:
-    """[n, num_classes] out-of-fold probabilities of a linear probe."""
+    """[n, num_classes] out-of-fold probabilities of a linear probe;
+    rows of images that are not judged stay 0."""
     pixels = images.reshape(len(images), -1)
-    probe = make_pipeline(
-        StandardScaler(),
-        PCA(min(_PCA_COMPONENTS, *pixels.shape), random_state=seed),
-        LogisticRegression(C=_PROBE_C, max_iter=2000),
-    )
-    probabilities = cross_val_predict(
-        probe,
-        pixels,
-        labels,
-        cv=folds_of(labels, folds=folds, seed=seed),
-        method="predict_proba",
-    )
-    # Columns are the classes present; place them at their indices.
-    full = np.zeros((len(labels), num_classes), np.float32)
-    full[:, np.unique(labels)] = probabilities
-    return full
+    probabilities = np.zeros((len(labels), num_classes), np.float32)
+    for fit, held_out in plan.folds:
+        # PCA can keep at most as many components as it has samples.
+        components = min(_PCA_COMPONENTS, len(fit), pixels.shape[1])
+        probe = make_pipeline(
+            StandardScaler(),
+            PCA(components, random_state=seed),
+            LogisticRegression(C=_PROBE_C, max_iter=2000),
+        ).fit(pixels[fit], labels[fit])
+        # Columns are the classes the fold saw; place them at their index.
+        columns = probe.classes_
+        probabilities[np.ix_(held_out, columns)] = probe.predict_proba(
+            pixels[held_out]
+        )
+    return probabilities
 
 
 def cross_train_probabilities(
     images: np.ndarray,
     labels: np.ndarray,
+    plan: FoldPlan,
     *,
     spec: ModelSpec,
     num_classes: int,
-    folds: int,
     epochs: int,
+    seed: int,
 ) -> np.ndarray:
-    """[n, num_classes] probabilities, each fold's held-out images
-    predicted by the fixed model trained on the other folds."""
-    tf.keras.utils.set_random_seed(spec.seed)
+    """[n, num_classes] probabilities, each judged image predicted by the
+    fixed model trained on the other folds; other rows stay 0."""
+    tf.keras.utils.set_random_seed(seed)
     model = spec.build(num_classes)
     compile_model(model, spec)
     initial_weights = model.get_weights()
     probabilities = np.zeros((len(labels), num_classes), np.float32)
-    for fold, (fit, held_out) in enumerate(
-        folds_of(labels, folds=folds, seed=spec.seed), start=1
-    ):
+    for fold, (fit, held_out) in enumerate(plan.folds, start=1):
         started = time.monotonic()
         # One model, reset per fold: Keras traces its training step once,
         # not once per fold (20-30 s each on these CPUs).
@@ -105,7 +153,7 @@ def cross_train_probabilities(
             variable.assign(tf.zeros_like(variable))
         model.fit(
             tf.data.Dataset.from_tensor_slices((images[fit], labels[fit]))
-            .shuffle(len(fit), seed=spec.seed + fold)
+            .shuffle(len(fit), seed=seed + fold)
             .batch(spec.batch_size)
             .prefetch(tf.data.AUTOTUNE),
             epochs=epochs,
@@ -118,7 +166,7 @@ def cross_train_probabilities(
             "Label issues: fold %d of %d trained on %d images for %d"
             " epochs in %.0f s.",
             fold,
-            folds,
+            len(plan.folds),
             len(fit),
             epochs,
             time.monotonic() - started,

@@ -16,6 +16,8 @@ from components.example_tables import RawTable, read_raw, split_of
 from components.quality_artifacts import (
     FINDINGS_FILE,
     ISSUES_FILE,
+    NOTES_FILE,
+    RANKING_FILE,
     REPORT_FILE,
 )
 from components.quality_report.evaluation_results import read_evaluation
@@ -29,6 +31,10 @@ from components.quality_report.report_data import (
     Finding,
     Misclassified,
     ReportData,
+)
+from components.quality_report.suggested_actions import (
+    LabelEvidence,
+    suggest_actions,
 )
 from components.trained_model import (
     load_keras_model,
@@ -63,14 +69,19 @@ def build_report(
 ) -> ReportData:
     """Write report.html and issues.csv into `output_dir`."""
     table = read_raw(inputs.raw_split_dirs)
-    findings = _with_hashes(
-        [
-            finding
-            for folder in inputs.findings_dirs
-            for finding in read_findings(posixpath.join(folder, FINDINGS_FILE))
-        ]
-        + broken_files(posixpath.join(inputs.etl_dir, QUARANTINE_FILE)),
-        table,
+    findings = suggest_actions(
+        _with_hashes(
+            [
+                finding
+                for folder in inputs.findings_dirs
+                for finding in read_findings(
+                    posixpath.join(folder, FINDINGS_FILE)
+                )
+            ]
+            + broken_files(posixpath.join(inputs.etl_dir, QUARANTINE_FILE)),
+            table,
+        ),
+        read_label_evidence(inputs.findings_dirs),
     )
     evaluation = read_evaluation(inputs.evaluation_uri, class_names)
     misclassified = find_misclassified(
@@ -94,6 +105,7 @@ def build_report(
             if path in shown
         },
         notes=[
+            *read_notes(inputs.findings_dirs),
             f"{len(table)} images in {', '.join(sorted(class_counts(table)))};"
             f" {len(findings)} findings: "
             + ", ".join(
@@ -101,7 +113,7 @@ def build_report(
                 for issue, n in sorted(
                     Counter(f.issue for f in findings).items()
                 )
-            )
+            ),
         ],
     )
     fileio.makedirs(output_dir)
@@ -124,9 +136,46 @@ def read_findings(path: str) -> list[Finding]:
             suggested_label=row["suggested_label"],
             duplicate_of=row["duplicate_of"],
             detail=row["detail"],
+            suggested_action=row.get("suggested_action") or "",
+            confidence=float(row.get("confidence") or 0.0),
         )
         for row in read_issues_csv(path)
     ]
+
+
+def read_label_evidence(findings_dirs: list[str]) -> dict[str, LabelEvidence]:
+    """By image path, the out-of-sample label evidence of the analysis
+    among `findings_dirs` that wrote a ranking (none if none did)."""
+    evidence = {}
+    for folder in findings_dirs:
+        path = posixpath.join(folder, RANKING_FILE)
+        if not fileio.exists(path):
+            continue
+        with fileio.open(path, "r") as file:
+            for row in csv.DictReader(io.StringIO(file.read())):
+                evidence[row["path"]] = LabelEvidence(
+                    given_probability=float(row["given_probability"]),
+                    suggested_label=row["suggested_label"],
+                    suggested_probability=float(row["suggested_probability"]),
+                    no_class=row.get("no_class") == "1",
+                    agreed_probability=_number(row.get("agreed_probability")),
+                )
+    return evidence
+
+
+def _number(text: str | None) -> float | None:
+    return float(text) if text else None
+
+
+def read_notes(findings_dirs: list[str]) -> list[str]:
+    """What the analyses left out, in words (NOTES_FILE, a line each)."""
+    notes = []
+    for folder in findings_dirs:
+        path = posixpath.join(folder, NOTES_FILE)
+        if fileio.exists(path):
+            with fileio.open(path, "r") as file:
+                notes += [line for line in file.read().splitlines() if line]
+    return notes
 
 
 def broken_files(quarantine_csv: str) -> list[Finding]:

@@ -22,6 +22,7 @@ from components.quality_report.report_data import (
     ISSUE_TYPES,
     LABEL_ISSUE,
     NEAR_DUPLICATE,
+    RELABEL,
     Finding,
     ReportData,
 )
@@ -308,8 +309,19 @@ def _summary(data: ReportData) -> str:
     return (
         f"<p>{accuracy}</p>\n"
         f"<p>{len(data.findings):,} findings on {flagged:,} images.</p>\n"
+        f"{_suggested_counts(data.findings)}"
         f"{counts_table}\n<h3>How the analyses ran</h3>\n{notes_html}"
     )
+
+
+def _suggested_counts(findings: Sequence[Finding]) -> str:
+    """How many findings the report suggests to relabel, remove, review."""
+    counts = Counter(f.suggested_action for f in findings)
+    del counts[""]
+    if not counts:
+        return ""
+    listed = ", ".join(f"{esc(a)} {n:,}" for a, n in sorted(counts.items()))
+    return f"<p>Suggested actions, by finding: {listed}.</p>\n"
 
 
 def _label_issues(data: ReportData) -> str:
@@ -321,8 +333,10 @@ def _label_issues(data: ReportData) -> str:
         Column("path", "Path"),
         Column("split", "Split"),
         Column("given", "Given label"),
-        Column("suggested", "Suggested label"),
+        Column("suggested", "Suggested action"),
+        Column("confidence", "Confidence"),
         Column("score", "Score"),
+        Column("detail", "Evidence"),
     ]
     rows = [
         tr(
@@ -331,8 +345,9 @@ def _label_issues(data: ReportData) -> str:
                 td(esc(f.path)),
                 td(esc(f.split)),
                 td(esc(f.given_label)),
-                td(esc(f.suggested_label)),
+                *_suggestion_cells(f),
                 num(f.score, f"{f.score:.4f}"),
+                td(esc(f.detail)),
             ]
         )
         for f in findings
@@ -383,6 +398,8 @@ _FINDING_COLUMNS = (
     Column("split", "Split"),
     Column("issue", "Issue"),
     Column("given", "Given label"),
+    Column("suggested", "Suggested action"),
+    Column("confidence", "Confidence"),
     Column("score", "Score"),
     Column("detail", "Detail"),
 )
@@ -395,8 +412,21 @@ def _finding_cells(f: Finding, preview: str) -> list[str]:
         td(esc(f.split)),
         td(_issue_name(f.issue)),
         td(esc(f.given_label)),
+        *_suggestion_cells(f),
         num(f.score, f"{f.score:.4f}"),
         td(esc(f.detail)),
+    ]
+
+
+def _suggestion_cells(f: Finding) -> list[str]:
+    """The suggested action ("relabel to x", "remove", "review") and its
+    confidence."""
+    action = f.suggested_action
+    if action == RELABEL:
+        action = f"relabel to {f.suggested_label}"
+    return [
+        td(esc(action), css_class=f"action-{f.suggested_action}"),
+        num(f.confidence, f"{f.confidence:.2f}" if action else ""),
     ]
 
 

@@ -11,6 +11,7 @@ from tfx.dsl.io import fileio
 from components.quality_report.report_data import (
     ISSUE_COLUMNS,
     ISSUE_TYPES,
+    OPTIONAL_COLUMNS,
     Finding,
 )
 
@@ -39,7 +40,11 @@ def read_issues_csv(path: str) -> list[dict[str, str]]:
     with fileio.open(path, "r") as f:
         text = f.read()
     reader = csv.DictReader(io.StringIO(text), restval="")
-    missing = [c for c in ISSUE_COLUMNS if c not in (reader.fieldnames or ())]
+    missing = [
+        c
+        for c in ISSUE_COLUMNS
+        if c not in (reader.fieldnames or ()) and c not in OPTIONAL_COLUMNS
+    ]
     if missing:
         raise ValueError(
             f"{path} is not an issues.csv: missing columns "
@@ -63,5 +68,9 @@ def _row(finding: Finding) -> dict[str, str]:
         "suggested_label": finding.suggested_label,
         "duplicate_of": finding.duplicate_of,
         "detail": finding.detail,
+        "suggested_action": finding.suggested_action,
+        "confidence": (
+            f"{finding.confidence:.3f}" if finding.suggested_action else ""
+        ),
         "action": "",  # for the reviewer
     }

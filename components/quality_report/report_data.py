@@ -42,9 +42,20 @@ ISSUE_COLUMNS = (
     "suggested_label",
     "duplicate_of",
     "detail",
+    "suggested_action",
+    "confidence",
     "action",
 )
+# Columns an issues.csv written before suggested actions lacks.
+OPTIONAL_COLUMNS = ("suggested_action", "confidence")
 ACTIONS = ("accept", "relabel", "remove", "keep")
+# What the report suggests for an image: relabel to suggested_label,
+# remove it (it belongs to no class, or is a copy or unreadable), or let
+# a person look.
+RELABEL = "relabel"
+REMOVE = "remove"
+REVIEW = "review"
+SUGGESTED_ACTIONS = (RELABEL, REMOVE, REVIEW)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,6 +74,10 @@ class Finding:
     suggested_label: str = ""  # empty where the analysis has none
     duplicate_of: str = ""  # the image a duplicate copies
     detail: str = ""
+    suggested_action: str = ""  # one of SUGGESTED_ACTIONS, or "" if none
+    # How sure the suggestion is, 0..1: the estimated chance that it is
+    # right (suggested_actions.py says how each kind is estimated).
+    confidence: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True)

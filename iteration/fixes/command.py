@@ -26,13 +26,15 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     fix.add_argument(
         "--accept-suggestions",
         action="store_true",
-        help="treat an empty action as accept for label issues from"
-        " --min-score, exact duplicates, broken files and blank images",
+        help="treat an empty action as accept where the report suggests"
+        " a relabel or a remove with at least --min-confidence, outside"
+        " test; the rest is left for review",
     )
     fix.add_argument(
-        "--min-score",
+        "--min-confidence",
         type=float,
-        help="label-issue score to accept from (default: fix.min_score)",
+        help="suggestion confidence to accept from (default:"
+        " fix.min_confidence)",
     )
     fix.add_argument(
         "--splits",
@@ -72,8 +74,10 @@ def _fix(
         data_dir,
         changelog=changelog,
         accept_suggestions=args.accept_suggestions,
-        min_score=(
-            config.fix.min_score if args.min_score is None else args.min_score
+        min_confidence=(
+            config.fix.min_confidence
+            if args.min_confidence is None
+            else args.min_confidence
         ),
         splits=args.splits.split(",") if args.splits else None,
     )

@@ -3,6 +3,7 @@ new data version; `dcp fix --undo`: the version before it, restored."""
 
 import dataclasses
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,6 +21,7 @@ class FixResult:
     version: data_versions.DataVersion | None  # None: nothing to change
     changes: tuple[data_versions.Change, ...]
     skipped: tuple[tuple[int, str], ...]
+    left_for_review: tuple[tuple[int, str], ...] = ()
 
     def format(self, data_dir: str, changelog: str) -> str:
         counts: dict[str, int] = {}
@@ -37,17 +39,37 @@ class FixResult:
                 f"  undo: dcp fix --undo, or git checkout {self.before}"
                 " && dvc checkout",
             ]
-        if self.skipped:
-            lines.append(f"  {len(self.skipped)} rows skipped:")
-            lines += [
-                f"    line {n}: {why}"
-                for n, why in self.skipped[:_SKIPPED_SHOWN]
-            ]
-            if len(self.skipped) > _SKIPPED_SHOWN:
-                lines.append(
-                    f"    ... and {len(self.skipped) - _SKIPPED_SHOWN} more"
-                )
+        lines += _listed(f"{len(self.skipped)} rows skipped", self.skipped)
+        if self.left_for_review:
+            reasons = Counter(_reason(why) for _, why in self.left_for_review)
+            lines += _listed(
+                f"{len(self.changes)} applied, {len(self.left_for_review)}"
+                " images left for review ("
+                + ", ".join(f"{n} {why}" for why, n in reasons.most_common())
+                + ")",
+                self.left_for_review,
+            )
         return "\n".join(lines)
+
+
+def _listed(title: str, rows: tuple[tuple[int, str], ...]) -> list[str]:
+    """`title` and the first rows of `rows`, or nothing if it is empty."""
+    if not rows:
+        return []
+    lines = [f"  {title}:"]
+    lines += [f"    line {n}: {why}" for n, why in rows[:_SKIPPED_SHOWN]]
+    if len(rows) > _SKIPPED_SHOWN:
+        lines.append(f"    ... and {len(rows) - _SKIPPED_SHOWN} more")
+    return lines
+
+
+def _reason(why: str) -> str:
+    """The kind of a left-for-review reason, without its path and figures:
+    "suggested review", "relabel below the confidence", ..."""
+    text = why.split(": ", 1)[-1]
+    if " at confidence " in text:
+        return text.split(" at confidence ")[0] + " below the confidence"
+    return text
 
 
 def fix_data(
@@ -56,7 +78,7 @@ def fix_data(
     *,
     changelog: str,
     accept_suggestions: bool,
-    min_score: float,
+    min_confidence: float,
     splits: Sequence[str] | None,
 ) -> FixResult:
     """Apply the rows of `issues_csv` to `data_dir` (see plan_fixes)."""
@@ -65,12 +87,12 @@ def fix_data(
         read_issues_csv(issues_csv),
         folder,
         accept_suggestions=accept_suggestions,
-        min_score=min_score,
+        min_confidence=min_confidence,
         splits=splits,
     )
     before = data_versions.ensure_recorded(folder, changelog=changelog)
     if not plan.steps:
-        return FixResult(before, None, (), plan.skipped)
+        return FixResult(before, None, (), plan.skipped, plan.left_for_review)
     logging.info("Applying %d fixes to %s", len(plan.steps), data_dir)
     changes = apply_fixes(
         folder,
@@ -80,11 +102,15 @@ def fix_data(
     )
     version = data_versions.record_version(
         folder,
-        command=_command(issues_csv, accept_suggestions, min_score, splits),
+        command=_command(
+            issues_csv, accept_suggestions, min_confidence, splits
+        ),
         changes=changes,
         changelog=changelog,
     )
-    return FixResult(before, version, tuple(changes), plan.skipped)
+    return FixResult(
+        before, version, tuple(changes), plan.skipped, plan.left_for_review
+    )
 
 
 def undo_last_version(
@@ -110,12 +136,12 @@ def undo_last_version(
 def _command(
     issues_csv: str,
     accept_suggestions: bool,
-    min_score: float,
+    min_confidence: float,
     splits: Sequence[str] | None,
 ) -> str:
     command = f"dcp fix {issues_csv}"
     if accept_suggestions:
-        command += f" --accept-suggestions --min-score {min_score}"
+        command += f" --accept-suggestions --min-confidence {min_confidence}"
     if splits is not None:
         command += f" --splits {','.join(splits)}"
     return command

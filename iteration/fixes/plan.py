@@ -7,20 +7,17 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 
 from components.quality_report.report_data import (
-    BLANK,
-    BROKEN_FILE,
     EXACT_DUPLICATE,
     LABEL_ISSUE,
     NEAR_DUPLICATE,
+    RELABEL,
+    REMOVE,
 )
 
-RELABEL = "relabel"
 TRASH = "trash"  # removed files, by version, inside the folder
-REMOVE = "remove"
-# Rows with an empty action that --accept-suggestions accepts: label
-# issues from its minimum score, and the kinds whose fix is certain.
-_SURE_ISSUES = (EXACT_DUPLICATE, BROKEN_FILE, BLANK)
 _TRAIN = "train"
+# The split that measures the loop: no suggestion is applied to it.
+_TEST = "test"
 # The first data row of a CSV is its line 2, as a spreadsheet numbers it.
 _FIRST_LINE = 2
 
@@ -38,6 +35,9 @@ class FixStep:
 class FixPlan:
     steps: tuple[FixStep, ...]
     skipped: tuple[tuple[int, str], ...]  # (line, why) of rows asking more
+    # (line, why) of images whose suggestion was not applied, one each:
+    # they are left to a person.
+    left_for_review: tuple[tuple[int, str], ...] = ()
 
 
 def plan_fixes(
@@ -45,35 +45,48 @@ def plan_fixes(
     data_dir: Path,
     *,
     accept_suggestions: bool = False,
-    min_score: float = 1.0,
+    min_confidence: float = 1.0,
     splits: Sequence[str] | None = None,
 ) -> FixPlan:
     """The steps the rows' `action` column asks for, in row order.
 
-    Actions: accept (the report's suggestion: the suggested label of a
-    label issue; for a duplicate, removing the copy, or the train copy
-    of a leak so that val and test stay as they are; removing anything
+    Actions: accept (the report's suggested_action: relabel to the
+    suggested label, or remove; a removed duplicate is the copy, or the
+    train copy of a leak so that val and test stay as they are; rows
+    without a suggested_action relabel a label issue and remove anything
     else), relabel (to the row's suggested_label), remove, keep or empty
     (nothing). With `accept_suggestions`, an empty action counts as
-    accept for label issues scoring at least `min_score`, exact
-    duplicates, broken files and blank images. Only files in `splits`
-    (default: all) change. Raises ValueError listing every row that
-    cannot be applied, before anything is changed.
+    accept where the suggestion is a relabel or a remove with at least
+    `min_confidence`, outside the test split; every other suggestion is
+    left for review. Only files in `splits` (default: all) change.
+    Raises ValueError listing every row that cannot be applied, before
+    anything is changed.
     """
     steps: dict[str, FixStep] = {}  # by path, in row order
     skipped: list[tuple[int, str]] = []
+    left: dict[str, tuple[int, str]] = {}  # by path: left for review
     errors: list[str] = []
     classes = _class_names(data_dir)
     for line, row in enumerate(rows, start=_FIRST_LINE):
         action = row.get("action", "").strip().lower()
-        if not action and accept_suggestions and _is_sure(row, min_score):
-            action = "accept"
+        if not action and accept_suggestions:
+            why_not = _why_not_accepted(row, min_confidence)
+            if why_not:
+                left.setdefault(row.get("path", ""), (line, why_not))
+            else:
+                action = "accept"
         if action in ("", "keep"):
             continue
         try:
             step = _step(line, row, action, data_dir, classes)
         except ValueError as error:
             errors.append(f"line {line}: {error}")
+            continue
+        if not row.get("action", "").strip() and _split(step.path) == _TEST:
+            left.setdefault(
+                step.path,
+                (line, f"{step.path}: test is never changed automatically"),
+            )
             continue
         if splits is not None and _split(step.path) not in splits:
             skipped.append(
@@ -95,13 +108,28 @@ def plan_fixes(
             "cannot apply these rows; nothing was changed:\n  "
             + "\n  ".join(errors)
         )
-    return FixPlan(tuple(steps.values()), tuple(sorted(skipped)))
+    # An image accepted through another of its rows is not left over.
+    left_for_review = sorted(
+        entry for path, entry in left.items() if path not in steps
+    )
+    return FixPlan(
+        tuple(steps.values()), tuple(sorted(skipped)), tuple(left_for_review)
+    )
 
 
-def _is_sure(row: Mapping[str, str], min_score: float) -> bool:
-    if row.get("issue") == LABEL_ISSUE:
-        return bool(row.get("suggested_label")) and _score(row) >= min_score
-    return row.get("issue") in _SURE_ISSUES
+def _why_not_accepted(row: Mapping[str, str], min_confidence: float) -> str:
+    """Why --accept-suggestions leaves this row to a person; "" if it
+    accepts it."""
+    path, suggestion = row.get("path", ""), row.get("suggested_action", "")
+    if suggestion not in (RELABEL, REMOVE):
+        return f"{path}: suggested {suggestion or 'nothing'}"
+    confidence = _number(row.get("confidence", ""))
+    if confidence < min_confidence:
+        return (
+            f"{path}: {suggestion} at confidence {confidence:.2f},"
+            f" below {min_confidence}"
+        )
+    return ""
 
 
 def _step(
@@ -113,10 +141,23 @@ def _step(
 ) -> FixStep:
     path = _checked_path(row.get("path", ""), data_dir)
     issue = row.get("issue", "")
+    accepted = False
     why = f"{issue} (score {row.get('score', '')})"
     if row.get("detail"):
         why += f": {row['detail']}"
-    if (action == "accept" and issue == LABEL_ISSUE) or action == RELABEL:
+    if action == "accept":
+        # The report's suggestion; a row written before suggestions
+        # relabels a label issue and removes anything else.
+        action = row.get("suggested_action") or (
+            RELABEL if issue == LABEL_ISSUE else REMOVE
+        )
+        if action not in (RELABEL, REMOVE):
+            raise ValueError(
+                f"{path}: the report suggests {action}, which accept cannot"
+                " apply; write relabel, remove or keep"
+            )
+        accepted = True
+    if action == RELABEL:
         label = row.get("suggested_label", "").strip()
         if label not in classes:
             raise ValueError(
@@ -128,12 +169,20 @@ def _step(
             raise ValueError(f"{path} is already labelled {label!r}")
         _check_unchanged(path, row.get("sha256", ""), data_dir)
         return FixStep(line, RELABEL, path, label, why)
-    if action == "accept" and issue in (EXACT_DUPLICATE, NEAR_DUPLICATE):
+    if (
+        action == REMOVE
+        and accepted
+        and issue
+        in (
+            EXACT_DUPLICATE,
+            NEAR_DUPLICATE,
+        )
+    ):
         copy = _copy_to_remove(path, row.get("duplicate_of", ""), data_dir)
         if copy != path:
             why = f"{issue}: the train copy of {path}, so it leaks no more"
         return FixStep(line, REMOVE, copy, "", why)
-    if action in ("accept", REMOVE):
+    if action == REMOVE:
         _check_unchanged(path, row.get("sha256", ""), data_dir)
         return FixStep(line, REMOVE, path, "", why)
     raise ValueError(
@@ -172,12 +221,15 @@ def _check_unchanged(path: str, sha256: str, data_dir: Path) -> None:
 
 
 def _copy_to_remove(path: str, original: str, data_dir: Path) -> str:
-    """The copy of a duplicate pair to remove: the train copy of a leak,
-    so that val and test stay comparable, else the later copy."""
+    """The copy of a duplicate pair to remove: never the test copy, and
+    the train copy of a leak from train, so that val and test stay
+    comparable; else the later copy (`path`)."""
     if not original:
         return path
     original = _checked_path(original, data_dir)
-    if _split(original) != _split(path) and _split(original) == _TRAIN:
+    if _split(path) == _TEST or (
+        _split(original) == _TRAIN and _split(path) != _TRAIN
+    ):
         return original
     return path
 
@@ -201,9 +253,9 @@ def _label(path: str) -> str:
     return parts[1] if len(parts) > 2 else ""
 
 
-def _score(row: Mapping[str, str]) -> float:
+def _number(text: str) -> float:
     try:
-        return float(row.get("score", ""))
+        return float(text)
     except ValueError:
         return 0.0
 

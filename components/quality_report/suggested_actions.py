@@ -1,0 +1,138 @@
+"""One suggested action per flagged image, with a confidence: relabel it,
+remove it, or let a person review it.
+
+On real data most label problems are images that belong to no class
+(scribbles, other numeral systems, several numerals, blank scans), so a
+flagged image is not offered a relabel unless the out-of-sample evidence
+is confident in another class. Every finding of an image but an exact
+duplicate's gets the same suggestion, decided from all of them together:
+
+- remove, confidence 1: an unreadable file or a blank image; and on its
+  own row, an exact duplicate (a copy adds nothing; with a conflicting
+  label it also teaches both labels; `dcp fix` removes the train copy of
+  a leak, never the test copy);
+- remove: a label issue that looks like no class: far from every class
+  in the auditor's embedding, or no class probable out of sample (the
+  largest below NO_CLASS_PROBABILITY), or an outlier in the trained
+  model's embedding, or a near-duplicate of an image with another label;
+  confidence is the out-of-sample probability that the given label is
+  wrong;
+- relabel: a label issue whose most probable class out of sample is
+  another class, with at least RELABEL_PROBABILITY; confidence is the
+  least probability any round of the evidence gives that class (on
+  dcai-roman the rounds' average was too sure: a fifth of its relabels
+  from 0.9 touched images human reviewers keep);
+- review: everything else; confidence is the chance that the given
+  label is wrong where there is label evidence, else the finding's score.
+"""
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+
+from components.quality_report.report_data import (
+    BLANK,
+    BROKEN_FILE,
+    EXACT_DUPLICATE,
+    LABEL_ISSUE,
+    NEAR_DUPLICATE,
+    OUTLIER,
+    RELABEL,
+    REMOVE,
+    REVIEW,
+    Finding,
+)
+
+# A relabel needs this out-of-sample probability of the new class.
+RELABEL_PROBABILITY = 0.7
+# Below this for every class, an image looks like no class at all.
+NO_CLASS_PROBABILITY = 0.5
+_CERTAIN_REMOVALS = (BROKEN_FILE, BLANK)
+
+
+@dataclasses.dataclass(frozen=True)
+class LabelEvidence:
+    """The out-of-sample view of one image's label (ranking.csv)."""
+
+    given_probability: float
+    suggested_label: str  # the most probable class
+    suggested_probability: float
+    no_class: bool = False  # far from every class (the auditor's view)
+    # The least probability of the suggested label in any round.
+    agreed_probability: float | None = None
+
+
+def suggest_actions(
+    findings: Sequence[Finding], evidence: Mapping[str, LabelEvidence]
+) -> list[Finding]:
+    """`findings`, in order, each with its image's suggested_action and
+    confidence; a relabel also sets suggested_label.
+
+    Args:
+      findings: every analysis's findings.
+      evidence: by image path, for the images whose label was judged.
+    """
+    by_image: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_image.setdefault(finding.path, []).append(finding)
+    decided = {
+        path: _suggest(rows, evidence.get(path))
+        for path, rows in by_image.items()
+    }
+    suggested = []
+    for finding in findings:
+        action, confidence, label = (
+            (REMOVE, 1.0, "")
+            if finding.issue == EXACT_DUPLICATE
+            else decided[finding.path]
+        )
+        suggested.append(
+            dataclasses.replace(
+                finding,
+                suggested_action=action,
+                confidence=confidence,
+                suggested_label=label or finding.suggested_label,
+            )
+        )
+    return suggested
+
+
+def _suggest(
+    rows: Sequence[Finding], evidence: LabelEvidence | None
+) -> tuple[str, float, str]:
+    """(action, confidence, new label or "") for one image's findings."""
+    issues = {row.issue for row in rows}
+    if issues & set(_CERTAIN_REMOVALS):
+        return REMOVE, 1.0, ""
+    if LABEL_ISSUE not in issues or evidence is None:
+        return REVIEW, max(_bounded(row.score) for row in rows), ""
+    wrong = 1.0 - evidence.given_probability
+    if (
+        evidence.no_class
+        or evidence.suggested_probability < NO_CLASS_PROBABILITY
+        or any(_conflicting(row) or row.issue == OUTLIER for row in rows)
+    ):
+        return REMOVE, wrong, ""
+    given = rows[0].given_label
+    if (
+        evidence.suggested_label != given
+        and evidence.suggested_probability >= RELABEL_PROBABILITY
+    ):
+        agreed = evidence.agreed_probability
+        return (
+            RELABEL,
+            evidence.suggested_probability if agreed is None else agreed,
+            evidence.suggested_label,
+        )
+    return REVIEW, wrong, ""
+
+
+def _conflicting(row: Finding) -> bool:
+    """A near-duplicate of an image filed under another label."""
+    if row.issue != NEAR_DUPLICATE or not row.duplicate_of:
+        return False
+    parts = row.duplicate_of.split("/")
+    return len(parts) > 2 and parts[1] != row.given_label
+
+
+def _bounded(score: float) -> float:
+    return min(max(score, 0.0), 1.0)

@@ -1,0 +1,132 @@
+"""One suggested action per flagged image, from all of its findings and
+its out-of-sample label evidence."""
+
+import pytest
+
+from components.quality_report.report_data import (
+    BLANK,
+    BROKEN_FILE,
+    DARK,
+    EXACT_DUPLICATE,
+    LABEL_ISSUE,
+    NEAR_DUPLICATE,
+    OUTLIER,
+    RELABEL,
+    REMOVE,
+    REVIEW,
+    Finding,
+)
+from components.quality_report.suggested_actions import (
+    LabelEvidence,
+    suggest_actions,
+)
+
+PATH = "train/v/a.png"
+
+
+def found(issue: str, path: str = PATH, score: float = 0.9, **kw) -> Finding:
+    return Finding(
+        path=path,
+        sha256="",
+        split=path.split("/")[0],
+        issue=issue,
+        score=score,
+        given_label=path.split("/")[1],
+        **kw,
+    )
+
+
+def suggestion(findings, evidence=None) -> list[tuple[str, float, str]]:
+    return [
+        (f.suggested_action, round(f.confidence, 3), f.suggested_label)
+        for f in suggest_actions(findings, evidence or {})
+    ]
+
+
+def test_a_confident_other_class_is_a_relabel():
+    assert suggestion(
+        [found(LABEL_ISSUE, suggested_label="x")],
+        {PATH: LabelEvidence(0.02, "x", 0.93)},
+    ) == [(RELABEL, 0.93, "x")]
+
+
+def test_no_probable_class_is_a_remove_not_a_relabel():
+    # the most probable class has 40%: the image looks like no class
+    assert suggestion(
+        [found(LABEL_ISSUE, suggested_label="x")],
+        {PATH: LabelEvidence(0.1, "x", 0.4)},
+    ) == [(REMOVE, 0.9, "x")]
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        found(OUTLIER, score=3.0),
+        found(NEAR_DUPLICATE, duplicate_of="train/ii/b.png"),
+    ],
+    ids=["embedding outlier", "near-duplicate with another label"],
+)
+def test_a_label_issue_that_is_also_odd_is_a_remove(other):
+    assert suggestion(
+        [found(LABEL_ISSUE, suggested_label="x"), other],
+        {PATH: LabelEvidence(0.05, "x", 0.95)},
+    ) == [(REMOVE, 0.95, "x"), (REMOVE, 0.95, "")]
+
+
+def test_weak_evidence_is_left_for_review():
+    assert suggestion(
+        [found(LABEL_ISSUE, suggested_label="x")],
+        {PATH: LabelEvidence(0.35, "x", 0.6)},
+    ) == [(REVIEW, 0.65, "x")]
+
+
+def test_no_relabel_to_the_label_it_already_has():
+    assert suggestion(
+        [found(LABEL_ISSUE, suggested_label="v")],
+        {PATH: LabelEvidence(0.8, "v", 0.8)},
+    ) == [(REVIEW, 0.2, "v")]
+
+
+@pytest.mark.parametrize("issue", [BROKEN_FILE, BLANK])
+def test_unreadable_and_blank_images_are_removed_whatever_the_label(issue):
+    assert suggestion(
+        [found(LABEL_ISSUE, suggested_label="x"), found(issue, score=1.0)],
+        {PATH: LabelEvidence(0.0, "x", 0.99)},
+    ) == [(REMOVE, 1.0, "x"), (REMOVE, 1.0, "")]
+
+
+def test_an_exact_copy_is_removed_on_its_own_row_only():
+    """The copy's row removes it (dcp fix picks which copy); its label is
+    judged on its own evidence."""
+    assert suggestion(
+        [
+            found(EXACT_DUPLICATE, score=1.0, duplicate_of="val/v/b.png"),
+            found(LABEL_ISSUE, suggested_label="x"),
+        ],
+        {PATH: LabelEvidence(0.3, "x", 0.6)},
+    ) == [(REMOVE, 1.0, ""), (REVIEW, 0.7, "x")]
+
+
+def test_findings_without_label_evidence_are_left_for_review():
+    assert suggestion([found(DARK, score=0.4)]) == [(REVIEW, 0.4, "")]
+    # an unbounded score (IQRs beyond the fence) reads as certain
+    assert suggestion([found(OUTLIER, score=7.5)]) == [(REVIEW, 1.0, "")]
+
+
+def test_order_and_other_images_are_kept():
+    findings = [
+        found(DARK, path="val/i/c.png", score=0.2),
+        found(LABEL_ISSUE, suggested_label="x"),
+    ]
+    suggested = suggest_actions(
+        findings, {PATH: LabelEvidence(0.0, "x", 0.99)}
+    )
+    assert [f.path for f in suggested] == ["val/i/c.png", PATH]
+    assert [f.suggested_action for f in suggested] == [REVIEW, RELABEL]
+
+
+def test_a_relabel_is_only_as_sure_as_its_most_doubtful_round():
+    assert suggestion(
+        [found(LABEL_ISSUE, suggested_label="x")],
+        {PATH: LabelEvidence(0.02, "x", 0.93, agreed_probability=0.81)},
+    ) == [(RELABEL, 0.81, "x")]
