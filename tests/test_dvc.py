@@ -75,7 +75,7 @@ def test_repro_twice_the_second_does_nothing(project):
     first = sh("dvc", "repro", cwd=project)
     assert "Running stage 'prepare'" in first
     assert "Running stage 'etl'" in first
-    assert "1630 images converted, 3 quarantined" in first
+    assert "1642 images converted, 3 quarantined" in first
     assert "Running stage 'pipeline'" in first
     assert "Eval accuracy" in first
     outputs = snapshot(project / "data")
@@ -114,4 +114,4 @@ def test_push_and_pull_through_a_local_remote(project, tmp_path):
     shutil.rmtree(project / ".dvc" / "cache")
     sh("dvc", "pull", cwd=project)
     assert manifest.read_bytes() == before
-    assert len(list((project / "data" / "raw").rglob("*.png"))) == 1813
+    assert len(list((project / "data" / "raw").rglob("*.png"))) == 1825
