@@ -5,9 +5,20 @@ the command runs from.
 """
 
 import dataclasses
+import difflib
 import types
 from pathlib import Path
-from typing import Annotated, Any, TypeVar, get_args, get_origin
+from typing import (
+    Annotated,
+    Any,
+    Literal,
+    TypedDict,
+    TypeVar,
+    get_args,
+    get_origin,
+    get_type_hints,
+    is_typeddict,
+)
 
 import yaml
 
@@ -20,6 +31,14 @@ class ConfigError(ValueError):
 
 # A path in params.yaml, relative to its folder unless absolute or a URL.
 PathParam = Annotated[str, "path"]
+
+# Settings with fixed choices, checked when params.yaml is read. Not
+# imported from the code that uses them, which would tie the config to
+# the models and Beam; tests/test_config.py checks that the two agree.
+OnBadFile = Literal["skip", "fail"]  # etl.ON_BAD_FILE_CHOICES
+OnAnomalies = Literal["warn", "fail"]
+LabelMethod = Literal["auditor", "cross_train", "pixel_probe"]  # METHODS
+ModelName = Literal["dcai_resnet50", "mcunet_vww"]  # registry.MODELS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,10 +57,16 @@ class EtlConfig:
     data: PathParam
     output: PathParam
     splits: tuple[str, ...]
-    on_bad_file: str
+    on_bad_file: OnBadFile
     images_per_shard: int
     parallel_from_images: int
     beam_args: tuple[str, ...]
+
+
+class AdaptiveThreshold(TypedDict):
+    # A dict, as the Transform's custom_config needs it.
+    block_size: int
+    offset: float
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,12 +75,12 @@ class TransformConfig:
 
     median_filter: int
     opening: int
-    adaptive_threshold: dict[str, float] | None
+    adaptive_threshold: AdaptiveThreshold | None
 
 
 @dataclasses.dataclass(frozen=True)
 class TrainerConfig:
-    model: str
+    model: ModelName
     epochs: int | None  # None: the model's own
     augment: bool
 
@@ -74,13 +99,13 @@ class PipelineConfig:
     serving_dir: PathParam
     metrics: PathParam
     plots: PathParam
-    on_anomalies: str
+    on_anomalies: OnAnomalies
     beam_args: tuple[str, ...]
 
 
 @dataclasses.dataclass(frozen=True)
 class QualityConfig:
-    label_method: str  # auditor, cross_train or pixel_probe
+    label_method: LabelMethod
     folds: int
     label_epochs: int | None  # per fold; None: the method's default
     label_rounds: int  # K-fold rounds averaged
@@ -170,44 +195,64 @@ _T = TypeVar("_T")
 
 
 def _build(cls: type[_T], raw: Any, path: Path, key: str) -> _T:
-    where = f"{path}: {key}" if key else f"{path}"
+    """A dataclass or TypedDict from the mapping at `key`, converting
+    each value to its annotated type."""
     if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: expected a mapping, got {raw!r}")
-    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    unknown = sorted(set(raw) - set(fields))
-    missing = sorted(set(fields) - set(raw))
-    if unknown or missing:
         raise ConfigError(
-            f"{where}: unknown keys {unknown}, missing keys {missing};"
-            f" expected exactly {sorted(fields)}"
+            f"{_where(path, key)}: expected a mapping, got {raw!r}"
         )
-    values = {}
-    for name, field in fields.items():
-        child = f"{key}.{name}" if key else name
-        if dataclasses.is_dataclass(field.type):
-            values[name] = _build(field.type, raw[name], path, child)  # type: ignore[arg-type]
-            continue
-        if get_origin(field.type) is Annotated:  # a PathParam
-            value = _convert(str, raw[name], f"{path}: {child}")
-            if "://" not in value:
-                value = str(path.parent / value)
-        else:
-            value = _convert(field.type, raw[name], f"{path}: {child}")
-        values[name] = value
-    return cls(**values)
+    kinds = get_type_hints(cls, include_extras=True)
+    for name in raw:
+        if name not in kinds:
+            raise ConfigError(
+                f"{path}: unknown key {_dotted(key, name)}; "
+                + _nearest(str(name), list(kinds), key)
+            )
+    missing = [_dotted(key, name) for name in kinds if name not in raw]
+    if missing:
+        keys = "keys" if len(missing) > 1 else "key"
+        raise ConfigError(f"{path}: missing {keys} {', '.join(missing)}")
+    return cls(
+        **{
+            name: _convert(kind, raw[name], path, _dotted(key, name))
+            for name, kind in kinds.items()
+        }
+    )
 
 
-def _convert(kind: Any, value: Any, where: str) -> Any:
+def _nearest(name: str, known: list[str], key: str) -> str:
+    close = difflib.get_close_matches(name, known, n=1)
+    if close:
+        return f"did you mean {_dotted(key, close[0])}?"
+    return f"known keys: {', '.join(_dotted(key, k) for k in known)}"
+
+
+def _dotted(key: str, name: Any) -> str:
+    return f"{key}.{name}" if key else str(name)
+
+
+def _where(path: Path, key: str) -> str:
+    return f"{path}: {key}" if key else f"{path}"
+
+
+def _convert(kind: Any, value: Any, path: Path, key: str) -> Any:
+    where = _where(path, key)
     if isinstance(kind, types.UnionType):  # X | None
         if value is None and type(None) in get_args(kind):
             return None
         (kind,) = (arg for arg in get_args(kind) if arg is not type(None))
-    if kind == dict[str, float]:
-        if not isinstance(value, dict):
-            raise ConfigError(f"{where}: expected a mapping")
-        return {
-            k: _convert(float, v, f"{where}.{k}") for k, v in value.items()
-        }
+    if dataclasses.is_dataclass(kind) or is_typeddict(kind):
+        return _build(kind, value, path, key)
+    if get_origin(kind) is Literal:
+        choices = get_args(kind)
+        if value not in choices:
+            raise ConfigError(
+                f"{where}: {value!r} is not one of: {', '.join(choices)}"
+            )
+        return value
+    if get_origin(kind) is Annotated:  # a PathParam
+        value = _convert(str, value, path, key)
+        return value if "://" in value else str(path.parent / value)
     if kind == tuple[str, ...]:
         if not isinstance(value, list) or not all(
             isinstance(item, str) for item in value

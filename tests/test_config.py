@@ -1,3 +1,5 @@
+from typing import get_args
+
 import pytest
 import yaml
 
@@ -21,13 +23,93 @@ def edited_params(tmp_path, edit):
     return path
 
 
-def test_unknown_key_is_named(tmp_path):
-    path = edited_params(tmp_path, lambda p: p["etl"].update(shards=3))
+def load_edited(tmp_path, edit):
+    """The ConfigError message of params.yaml after `edit`."""
+    path = edited_params(tmp_path, edit)
     with pytest.raises(ConfigError) as raised:
         load_config(path)
-    assert str(raised.value).startswith(
-        f"{path}: etl: unknown keys ['shards']"
+    return str(raised.value).removeprefix(f"{path}: ")
+
+
+@pytest.mark.parametrize(
+    "section, key, typo, choices",
+    [
+        ("pipeline", "on_anomalies", "fial", "warn, fail"),
+        ("etl", "on_bad_file", "Skip", "skip, fail"),
+        ("quality", "label_method", "cross-train", "auditor, cross_train"),
+        ("trainer", "model", "resnet50", "dcai_resnet50, mcunet_vww"),
+    ],
+)
+def test_a_choice_outside_its_choices_is_refused(
+    tmp_path, section, key, typo, choices
+):
+    message = load_edited(tmp_path, lambda p: p[section].update({key: typo}))
+    assert message.startswith(f"{section}.{key}: {typo!r} is not one of: ")
+    assert choices in message
+
+
+@pytest.mark.parametrize(
+    "where, typo, meant",
+    [
+        ((), "qualty", "quality"),
+        (("quality",), "lable_method", "quality.label_method"),
+        (
+            ("prepare", "defects"),
+            "blank_image",
+            "prepare.defects.blank_images",
+        ),
+        (("augment", "cleanup"), "openning", "augment.cleanup.opening"),
+    ],
+)
+def test_an_unknown_key_names_the_nearest_known_one(
+    tmp_path, where, typo, meant
+):
+    def edit(params):
+        section = params
+        for name in where:
+            section = section[name]
+        section[typo] = section.pop(meant.rsplit(".", 1)[-1])
+
+    assert load_edited(tmp_path, edit) == (
+        f"unknown key {'.'.join((*where, typo))}; did you mean {meant}?"
     )
+
+
+def test_adaptive_threshold_takes_exactly_its_two_keys(tmp_path):
+    def threshold(**settings):
+        return lambda p: p["transform"].update(adaptive_threshold=settings)
+
+    path = edited_params(tmp_path, threshold(block_size=11, offset=-0.05))
+    loaded = load_config(path).transform.adaptive_threshold
+    # An int, as the Transform's image_cleanup.adaptive_threshold needs.
+    assert loaded == {"block_size": 11, "offset": -0.05}
+    assert type(loaded["block_size"]) is int
+    assert load_edited(tmp_path, threshold(blok_size=11, offset=0)) == (
+        "unknown key transform.adaptive_threshold.blok_size; did you mean"
+        " transform.adaptive_threshold.block_size?"
+    )
+
+
+def test_an_unknown_key_with_no_near_one_lists_the_known_keys(tmp_path):
+    message = load_edited(tmp_path, lambda p: p["etl"].update(shards=3))
+    assert message.startswith("unknown key etl.shards; known keys: etl.data,")
+
+
+def test_a_missing_key_is_named(tmp_path):
+    message = load_edited(tmp_path, lambda p: p["quality"].pop("folds"))
+    assert message == "missing key quality.folds"
+
+
+def test_the_choices_agree_with_the_code_that_uses_them():
+    # Imported here: these modules import TensorFlow.
+    from components.image_etl.etl import ON_BAD_FILE_CHOICES
+    from components.label_issues.out_of_sample import METHODS
+    from models.registry import MODELS
+    from pipeline import config
+
+    assert get_args(config.OnBadFile) == ON_BAD_FILE_CHOICES
+    assert get_args(config.LabelMethod) == METHODS
+    assert get_args(config.ModelName) == tuple(MODELS)
 
 
 def test_wrong_type_is_named_with_its_key_path(tmp_path):
