@@ -8,7 +8,6 @@ from tfx import v1 as tfx
 from tfx.dsl.io import fileio
 from tfx.orchestration import metadata
 
-from components.code_version import code_fingerprint
 from components.image_etl.etl import CLASSES_FILE
 from models.registry import get_model_spec
 from pipeline.config import Config
@@ -67,7 +66,6 @@ def pipeline_from_params(
         ),
         class_names=classes,
         quality=config.quality,
-        code_version=code_fingerprint(),
         serving_dir=config.pipeline.serving_dir,
         metadata_connection_config=metadata_connection_config,
         beam_pipeline_args=[*config.pipeline.beam_args, *beam_pipeline_args],

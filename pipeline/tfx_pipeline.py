@@ -7,7 +7,7 @@ import tensorflow_model_analysis as tfma
 from tfx import v1 as tfx
 from tfx.orchestration import metadata
 
-from components.code_version import CODE_VERSION_KEY
+from components.code_version import CODE_VERSION_KEY, code_fingerprint
 from components.duplicates.component import Duplicates
 from components.label_issues.component import LabelIssues
 from components.outliers.component import Outliers
@@ -17,6 +17,17 @@ from pipeline.config import QualityConfig
 
 # The ETL's split folders, and the names TFX gives them.
 SPLIT_FOLDERS = {"train": "train", "eval": "val", "test": "test"}
+# The steps that run this package's code, and the module each runs (its
+# fingerprint covers what that module imports).
+STEP_CODE = {
+    "Transform": "models.preprocessing",
+    "Trainer": "models.trainer",
+    "TFLiteExport": "components.tflite_export.component",
+    "LabelIssues": "components.label_issues.component",
+    "Duplicates": "components.duplicates.component",
+    "Outliers": "components.outliers.component",
+    "QualityReport": "components.quality_report.component",
+}
 
 
 def create_pipeline(
@@ -30,7 +41,6 @@ def create_pipeline(
     eval_config: tfma.EvalConfig,
     class_names: Sequence[str],
     quality: QualityConfig,
-    code_version: str,
     serving_dir: str,
     metadata_connection_config: metadata.ConnectionConfigType | None,
     beam_pipeline_args: Sequence[str] = (),
@@ -49,8 +59,6 @@ def create_pipeline(
       eval_config: what the Evaluator measures and what blesses a model.
       class_names: the label of each class index.
       quality: settings of the data-quality analyses.
-      code_version: components.code_version.code_fingerprint(): the
-        components running this package's code rerun when it changes.
       serving_dir: where the Pusher puts a blessed model.
       metadata_connection_config: MLMD store; None where the orchestrator
         provides it (Kubeflow).
@@ -58,6 +66,10 @@ def create_pipeline(
       enable_cache: reuse executions whose inputs did not change.
       compare_with_blessed: evaluate against the latest blessed model;
         its resolver needs an orchestrator that runs resolver steps.
+
+    Each step that runs this package's code carries a fingerprint of the
+    modules it imports (components/code_version.py): it reruns when they
+    change, and only then.
     """
     # Read the ETL's TFRecords as they are, one split per folder.
     example_gen = tfx.components.ImportExampleGen(
@@ -91,7 +103,10 @@ def create_pipeline(
         examples=example_gen.outputs["examples"],
         schema=schema_gen.outputs["schema"],
         preprocessing_fn="models.preprocessing.preprocessing_fn",
-        custom_config={**transform_config, CODE_VERSION_KEY: code_version},
+        custom_config={
+            **transform_config,
+            CODE_VERSION_KEY: code_fingerprint(STEP_CODE["Transform"]),
+        },
     )
     # Train the fixed model; keep the epoch with the best eval accuracy.
     trainer = tfx.components.Trainer(
@@ -101,7 +116,10 @@ def create_pipeline(
         schema=schema_gen.outputs["schema"],
         train_args=tfx.proto.TrainArgs(splits=["train"]),
         eval_args=tfx.proto.EvalArgs(splits=["eval"]),
-        custom_config={**trainer_config, CODE_VERSION_KEY: code_version},
+        custom_config={
+            **trainer_config,
+            CODE_VERSION_KEY: code_fingerprint(STEP_CODE["Trainer"]),
+        },
     )
     # The latest blessed model, to compare the new one against.
     baseline = tfx.dsl.Resolver(
@@ -124,7 +142,7 @@ def create_pipeline(
     tflite_export = TFLiteExport(
         model=trainer.outputs["model"],
         examples=transform.outputs["transformed_examples"],
-        code_version=code_version,
+        code_version=code_fingerprint(STEP_CODE["TFLiteExport"]),
     )
     # Copy a blessed model to the serving folder.
     pusher = tfx.components.Pusher(
@@ -147,13 +165,13 @@ def create_pipeline(
         folds=quality.folds,
         epochs=quality.label_epochs,
         rounds=quality.label_rounds,
-        code_version=code_version,
+        code_version=code_fingerprint(STEP_CODE["LabelIssues"]),
     )
     # Exact and near-duplicates, leaks across splits.
     duplicates = Duplicates(
         examples=example_gen.outputs["examples"],
         max_distance=quality.near_duplicate_distance,
-        code_version=code_version,
+        code_version=code_fingerprint(STEP_CODE["Duplicates"]),
     )
     # Blank, dark, blurry, odd-size images; embedding-space outliers.
     outliers = Outliers(
@@ -161,7 +179,7 @@ def create_pipeline(
         transformed_examples=transform.outputs["transformed_examples"],
         model=trainer.outputs["model"],
         fence=quality.outlier_fence,
-        code_version=code_version,
+        code_version=code_fingerprint(STEP_CODE["Outliers"]),
     )
     # report.html and issues.csv: the findings and the error analysis.
     quality_report = QualityReport(
@@ -176,7 +194,7 @@ def create_pipeline(
         etl_dir=data_root,
         budget=quality.budget,
         title=pipeline_name,
-        code_version=code_version,
+        code_version=code_fingerprint(STEP_CODE["QualityReport"]),
     )
     return tfx.dsl.Pipeline(
         pipeline_name=pipeline_name,

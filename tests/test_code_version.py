@@ -1,6 +1,7 @@
-"""The pipeline's components that run this package's code carry its
-fingerprint, so TFX reruns them after the code changed instead of
-serving what older code made from its cache."""
+"""The pipeline's steps that run this package's code carry a fingerprint
+of the modules they import, so TFX reruns them after that code changed,
+and only then, instead of serving what older code made from its
+cache."""
 
 import dataclasses
 import json
@@ -8,16 +9,15 @@ import shutil
 
 import pytest
 
-from components.code_version import CODE_VERSION_KEY, code_fingerprint
+from components.code_version import (
+    CODE_VERSION_KEY,
+    code_fingerprint,
+    imported_modules,
+)
 from pipeline.config import load_config
 from pipeline.from_params import pipeline_from_params
+from pipeline.tfx_pipeline import STEP_CODE
 from tests.conftest import REPO
-
-# Nodes whose executors run our code: custom components, and the
-# Transform and Trainer through preprocessing_fn and run_fn.
-OWN_CODE = {"TFLiteExport", "LabelIssues", "Duplicates", "Outliers"}
-OWN_CODE |= {"QualityReport"}
-USER_CODE = {"Transform", "Trainer"}
 
 
 @pytest.fixture
@@ -31,29 +31,70 @@ def code_copy(tmp_path):
     return tmp_path
 
 
+def fingerprints(root) -> dict[str, str]:
+    return {
+        step: code_fingerprint(module, root)
+        for step, module in STEP_CODE.items()
+    }
+
+
+def edit(module) -> None:
+    module.write_text(module.read_text() + "\n# changed\n")
+
+
 def test_the_fingerprint_follows_the_code_and_nothing_else(code_copy):
-    before = code_fingerprint(code_copy)
+    before = code_fingerprint("models.trainer", code_copy)
     assert len(before) == 16
-    assert before == code_fingerprint(code_copy)
+    assert before == code_fingerprint("models.trainer", code_copy)
     cache = code_copy / "models" / "__pycache__"
     cache.mkdir()
     (cache / "registry.cpython-310.pyc").write_bytes(b"bytecode")
-    (code_copy / "components" / "notes.txt").write_text("not code")
-    assert code_fingerprint(code_copy) == before
+    (code_copy / "models" / "notes.txt").write_text("not code")
+    assert code_fingerprint("models.trainer", code_copy) == before
 
-    module = code_copy / "models" / "preprocessing.py"
-    module.write_text(module.read_text() + "\n# changed\n")
-    assert code_fingerprint(code_copy) != before
-
-
-def test_a_renamed_module_is_a_change(code_copy):
-    before = code_fingerprint(code_copy)
-    module = code_copy / "components" / "trained_model.py"
-    module.rename(module.with_name("model_reader.py"))
-    assert code_fingerprint(code_copy) != before
+    edit(code_copy / "models" / "registry.py")  # imported by the trainer
+    assert code_fingerprint("models.trainer", code_copy) != before
 
 
-def test_every_component_running_our_code_carries_it(tmp_path):
+def test_a_report_change_reruns_the_report_alone(code_copy):
+    before = fingerprints(code_copy)
+    edit(code_copy / "components" / "quality_report" / "html_report.py")
+    after = fingerprints(code_copy)
+    assert {step for step in STEP_CODE if after[step] != before[step]} == {
+        "QualityReport"
+    }
+
+
+def test_a_model_change_reruns_what_runs_the_model(code_copy):
+    before = fingerprints(code_copy)
+    edit(code_copy / "models" / "registry.py")
+    after = fingerprints(code_copy)
+    # The Transform does not build the model; what it feeds reruns
+    # anyway when the Transform's output changes.
+    assert {step for step in STEP_CODE if after[step] != before[step]} == {
+        "Trainer",
+        "LabelIssues",
+    }
+    edit(code_copy / "models" / "preprocessing.py")
+    assert fingerprints(code_copy)["Transform"] != after["Transform"]
+
+
+def test_imports_are_followed_through_packages(code_copy):
+    found = {
+        path.relative_to(code_copy).as_posix()
+        for path in imported_modules(
+            "components.label_issues.component", code_copy
+        )
+    }
+    # through executor -> analysis -> out_of_sample -> auditor
+    assert "components/label_issues/auditor.py" in found
+    assert "components/__init__.py" in found  # it runs on import
+    assert not any(path.startswith("pipeline/") for path in found)
+    with pytest.raises(ValueError, match=r"components\.nowhere"):
+        imported_modules("components.nowhere", code_copy)
+
+
+def test_every_step_running_our_code_carries_its_fingerprint(tmp_path):
     data_root = tmp_path / "tfrecords"
     for folder in ("train", "val"):
         (data_root / folder).mkdir(parents=True)
@@ -64,11 +105,8 @@ def test_every_component_running_our_code_carries_it(tmp_path):
     )
     pipeline = pipeline_from_params(config, metadata_connection_config=None)
     nodes = {node.id: node for node in pipeline.components}
-    version = code_fingerprint()
-    for node in OWN_CODE:
-        assert nodes[node].exec_properties[CODE_VERSION_KEY] == version
-    for node in USER_CODE:
-        custom_config = json.loads(
-            nodes[node].exec_properties["custom_config"]
-        )
-        assert custom_config[CODE_VERSION_KEY] == version
+    for step, module in STEP_CODE.items():
+        properties = nodes[step].exec_properties
+        if "custom_config" in properties:  # the Transform and the Trainer
+            properties = json.loads(properties["custom_config"])
+        assert properties[CODE_VERSION_KEY] == code_fingerprint(module)

@@ -52,7 +52,7 @@ class Duplicates(tfx.types.BaseComponent):
           examples: the ETL's examples (ImportExampleGen's output).
           max_distance: how close two normalised images must be (0..2) to
             count as near-duplicates.
-          code_version: the package's code_fingerprint(); a new one
+          code_version: the fingerprint of the code it runs; a new one
             reruns the component instead of serving it from the cache.
         """
         super().__init__(

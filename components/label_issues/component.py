@@ -74,7 +74,7 @@ class LabelIssues(tfx.types.BaseComponent):
           epochs: per fold; None for the method's default.
           rounds: K-fold rounds, each with its own split, averaged.
           splits: the TFX splits whose labels are checked.
-          code_version: the package's code_fingerprint(); a new one
+          code_version: the fingerprint of the code it runs; a new one
             reruns the component instead of serving it from the cache.
         """
         super().__init__(

@@ -60,7 +60,7 @@ class Outliers(tfx.types.BaseComponent):
           model: the Trainer's model.
           fence: how many interquartile ranges beyond the quartiles a
             value must lie to be unusual (3 is Tukey's "far out").
-          code_version: the package's code_fingerprint(); a new one
+          code_version: the fingerprint of the code it runs; a new one
             reruns the component instead of serving it from the cache.
         """
         super().__init__(

@@ -82,7 +82,7 @@ class QualityReport(tfx.types.BaseComponent):
             files it could not convert.
           budget: the cap on train + val images.
           title: the report's heading.
-          code_version: the package's code_fingerprint(); a new one
+          code_version: the fingerprint of the code it runs; a new one
             reruns the component instead of serving it from the cache.
         """
         inputs = {

@@ -64,7 +64,7 @@ class TFLiteExport(tfx.types.BaseComponent):
             calibrate the int8 activations.
           train_split: the split the calibration images come from.
           eval_split: the split the models are measured on.
-          code_version: the package's code_fingerprint(); a new one
+          code_version: the fingerprint of the code it runs; a new one
             reruns the component instead of serving it from the cache.
         """
         super().__init__(
