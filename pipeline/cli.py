@@ -187,7 +187,7 @@ def _report(
     report, issues = report_on_run(
         config,
         pipeline_name=args.name or config.pipeline.name,
-        data_root=args.data_root or config.etl.output,
+        data_root=args.data_root,
         run_id=args.run_id,
         output_dir=args.output or config.quality.report,
     )
@@ -293,7 +293,7 @@ def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
         "--output", help="folder (default: quality.report in params.yaml)"
     )
     report.add_argument(
-        "--data-root", help="the run's ETL output (default: params.yaml)"
+        "--data-root", help="the run's ETL output (default: the one it read)"
     )
     report.add_argument("--name", help="pipeline name (default: params)")
     report.set_defaults(run=_report)

@@ -16,7 +16,7 @@ from components.quality_artifacts import ISSUES_FILE, REPORT_FILE
 from components.quality_report.analysis import ReportInputs, build_report
 from pipeline.config import Config
 from pipeline.from_params import read_classes
-from pipeline.run_results import latest_outputs
+from pipeline.run_results import latest_outputs, run_data_root
 
 # The splits whose labels are checked, as in the pipeline.
 _LABELLED_SPLITS = ("train", "eval")
@@ -26,19 +26,18 @@ def report_on_run(
     config: Config,
     *,
     pipeline_name: str,
-    data_root: str,
+    data_root: str | None,
     run_id: str | None,
     output_dir: str,
 ) -> tuple[str, str]:
-    """Analyse the run `run_id` (None: the latest) of `pipeline_name`
-    into `output_dir`; return the paths of report.html and issues.csv."""
-    outputs = latest_outputs(
-        tfx.orchestration.metadata.sqlite_metadata_connection_config(
-            config.pipeline.metadata
-        ),
-        pipeline_name,
-        run_id,
+    """Analyse the run `run_id` (None: the latest) of `pipeline_name`,
+    whose ETL output is `data_root` (None: the one the run read), into
+    `output_dir`; return the paths of report.html and issues.csv."""
+    connection = tfx.orchestration.metadata.sqlite_metadata_connection_config(
+        config.pipeline.metadata
     )
+    outputs = latest_outputs(connection, pipeline_name, run_id)
+    data_root = data_root or run_data_root(connection, pipeline_name, run_id)
     examples = split_folders(outputs[("ImportExampleGen", "examples")])
     transformed = split_folders(outputs[("Transform", "transformed_examples")])
     model = outputs[("Trainer", "model")].uri

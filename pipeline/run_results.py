@@ -25,6 +25,8 @@ _OUTPUT_EVENTS = (
     metadata_store_pb2.Event.OUTPUT,
     metadata_store_pb2.Event.DECLARED_OUTPUT,
 )
+_EXAMPLE_GEN = "ImportExampleGen"
+_INPUT_BASE = "input_base"  # its exec property: the folder it read
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,24 +73,10 @@ def latest_outputs(
     """(component id, output key) → artifact, of the run `run_id` (by
     default the latest run), cached executions included."""
     store = metadata_store.MetadataStore(connection_config)
-    runs = _runs(store, pipeline_name)
-    if run_id is None:
-        run = runs[-1]
-    else:
-        named = [context for context in runs if context.name == run_id]
-        if not named:
-            raise ValueError(
-                f"no run {run_id!r} of pipeline {pipeline_name!r}; its"
-                " latest runs are: "
-                + ", ".join(context.name for context in runs[-5:])
-            )
-        run = named[0]
-    executions = store.get_executions_by_context(run.id)
-    node_of = {}
-    for execution in executions:
-        for context in store.get_contexts_by_execution(execution.id):
-            if context.type == "node":
-                node_of[execution.id] = context.name.split(".", 1)[1]
+    run = _run(store, pipeline_name, run_id)
+    node_of = {
+        execution.id: node for node, execution in _node_executions(store, run)
+    }
     events = store.get_events_by_execution_ids(list(node_of))
     output_events = [event for event in events if event.type in _OUTPUT_EVENTS]
     artifacts = {
@@ -103,6 +91,39 @@ def latest_outputs(
         ]
         for event in output_events
     }
+
+
+def run_data_root(
+    connection_config: metadata.ConnectionConfigType,
+    pipeline_name: str,
+    run_id: str | None = None,
+) -> str:
+    """The ETL output (classes.json, quarantine.csv, TFRecords) that the
+    run `run_id` (None: the latest) of `pipeline_name` read: the
+    input_base its ImportExampleGen recorded."""
+    store = metadata_store.MetadataStore(connection_config)
+    run = _run(store, pipeline_name, run_id)
+    data_root = next(
+        (
+            execution.custom_properties[_INPUT_BASE].string_value
+            for node, execution in _node_executions(store, run)
+            if node == _EXAMPLE_GEN
+            and _INPUT_BASE in execution.custom_properties
+        ),
+        None,
+    )
+    if data_root is None:
+        raise ValueError(
+            f"the run {run.name} of {pipeline_name!r} read no data (no"
+            f" {_EXAMPLE_GEN}); pass --data-root with its ETL output"
+        )
+    if not fileio.isdir(data_root):
+        raise ValueError(
+            f"{data_root}: not found, the ETL output that run {run.name} of"
+            f" {pipeline_name!r} read; pass --data-root with where it is"
+            " now"
+        )
+    return data_root
 
 
 def read_results(
@@ -171,6 +192,36 @@ def _runs(
         )
     runs.sort(key=lambda context: context.create_time_since_epoch)
     return runs
+
+
+def _run(
+    store: metadata_store.MetadataStore,
+    pipeline_name: str,
+    run_id: str | None,
+) -> metadata_store_pb2.Context:
+    runs = _runs(store, pipeline_name)
+    if run_id is None:
+        return runs[-1]
+    named = [context for context in runs if context.name == run_id]
+    if not named:
+        raise ValueError(
+            f"no run {run_id!r} of pipeline {pipeline_name!r}; its"
+            " latest runs are: "
+            + ", ".join(context.name for context in runs[-5:])
+        )
+    return named[0]
+
+
+def _node_executions(
+    store: metadata_store.MetadataStore, run: metadata_store_pb2.Context
+) -> list[tuple[str, metadata_store_pb2.Execution]]:
+    """(component id, execution) of each execution of `run`."""
+    return [
+        (context.name.split(".", 1)[1], execution)
+        for execution in store.get_executions_by_context(run.id)
+        for context in store.get_contexts_by_execution(execution.id)
+        if context.type == "node"
+    ]
 
 
 def _anomalies(uri: str) -> dict[str, list[str]]:

@@ -237,6 +237,9 @@ def labelled(tmp_path_factory) -> dict:
     run(repo, "git", "commit", "-qm", "dvc")
     params = yaml.safe_load(trained.params.read_text())
     params["etl"]["data"] = "raw"
+    # Found by --name, with the classes of the ETL output the run read.
+    params["etl"]["output"] = "no-etl-output"
+    params["pipeline"]["name"] = "another"
     params["autolabel"]["review"] = str(repo.parent / "review")
     params["fix"]["changelog"] = "DATA_CHANGELOG.md"
     (repo / "params.yaml").write_text(yaml.safe_dump(params))
@@ -250,7 +253,10 @@ def labelled(tmp_path_factory) -> dict:
         trained_model.load_keras_model(finished.model), pool.images
     )
     expected = {
-        path: (read_classes(config.etl.output)[row.argmax()], row.max())
+        path: (
+            read_classes(trained.config.etl.output)[row.argmax()],
+            row.max(),
+        )
         for path, row in zip(pool.paths, probabilities, strict=True)
     }
     threshold = float(np.median(probabilities.max(axis=1)))
@@ -264,6 +270,8 @@ def labelled(tmp_path_factory) -> dict:
             str(repo / "raw" / "unlabeled"),
             "--threshold",
             str(threshold),
+            "--name",
+            "digits",
         ]
     )
     printed = io.StringIO()

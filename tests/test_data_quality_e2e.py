@@ -148,6 +148,10 @@ def test_dcp_report_analyses_a_finished_run_again(run, tmp_path, capsys):
     # One round of label evidence is enough to show the analyses rerun.
     params = yaml.safe_load(run["params"].read_text())
     params["quality"]["label_rounds"] = 1
+    # The run is found by its name, its classes and quarantined files in
+    # the ETL output it read, whatever params.yaml says today.
+    params["etl"]["output"] = str(tmp_path / "no-etl-output")
+    params["pipeline"]["name"] = "another"
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     assert (
         cli.main(
@@ -155,6 +159,8 @@ def test_dcp_report_analyses_a_finished_run_again(run, tmp_path, capsys):
                 "--params",
                 str(tmp_path / "params.yaml"),
                 "report",
+                "--name",
+                "digits",
                 "--output",
                 str(tmp_path),
             ]

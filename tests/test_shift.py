@@ -297,16 +297,26 @@ def shift_runs(tmp_path_factory) -> dict:
     (candidates / "notes.txt").write_text("where these came from\n")
     params = yaml.safe_load(trained.params.read_text())
     params["shift"]["permutations"] = PERMUTATIONS
+    params["pipeline"]["name"] = "another"  # the run is found by --name
     (root / "params.yaml").write_text(yaml.safe_dump(params))
     config = load_config(root / "params.yaml")
     parser = argparse.ArgumentParser()
     add_parser(parser.add_subparsers())
     printed = {}
     for name, argv in {
-        "val": ["shift", str(val), "--output", str(root / "out_val")],
+        "val": [
+            "shift",
+            str(val),
+            "--name",
+            "digits",
+            "--output",
+            str(root / "out_val"),
+        ],
         "bright": [
             "shift",
             str(brightened),
+            "--name",
+            "digits",
             "--candidates",
             str(candidates),
             "--output",

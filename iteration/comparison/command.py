@@ -32,7 +32,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--output", help="folder (default: compare.output in params.yaml)"
     )
     compare.add_argument(
-        "--data-root", help="the ETL output (default: params.yaml)"
+        "--data-root",
+        help="the runs' ETL output (default: the one each run read)",
     )
     compare.add_argument("--name", help="pipeline name (default: params)")
     compare.set_defaults(run=_compare)
@@ -54,7 +55,7 @@ def _compare(
         a=args.a,
         b=args.b,
         pipeline_name=args.name or config.pipeline.name,
-        data_root=args.data_root or config.etl.output,
+        data_root=args.data_root,
         output_dir=output,
     )
     print(

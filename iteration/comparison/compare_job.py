@@ -44,6 +44,7 @@ from pipeline.run_results import (
     latest_outputs,
     pipeline_runs,
     read_tflite_metrics,
+    run_data_root,
 )
 
 HTML_FILE = "compare.html"
@@ -78,11 +79,12 @@ def compare_runs(
     a: str,
     b: str,
     pipeline_name: str,
-    data_root: str,
+    data_root: str | None,
     output_dir: str,
 ) -> Comparison:
-    """Compare the runs `a` and `b` name (see runs.resolve_run) and
-    write compare.html and compare.json into `output_dir`."""
+    """Compare the runs `a` and `b` name (see runs.resolve_run), each
+    with the class names of `data_root` (None: the ETL output it read),
+    and write compare.html and compare.json into `output_dir`."""
     connection = tfx.orchestration.metadata.sqlite_metadata_connection_config(
         config.pipeline.metadata
     )
@@ -100,16 +102,22 @@ def compare_runs(
         )
         for name in (a, b)
     ]
-    class_names = read_classes(data_root)
+    classes_a, classes_b = (
+        read_classes(
+            data_root or run_data_root(connection, pipeline_name, ref.run_id)
+        )
+        for ref in refs
+    )
     run_a, run_b = (
-        _read_run(ref, outputs[ref.run_id], class_names) for ref in refs
+        _read_run(ref, outputs[ref.run_id], class_names)
+        for ref, class_names in zip(refs, (classes_a, classes_b), strict=True)
     )
     comparison = Comparison(
         pipeline=pipeline_name,
         a=run_a.ref,
         b=run_b.ref,
         counts=count_rows(
-            class_counts(run_a.raw), class_counts(run_b.raw), class_names
+            class_counts(run_a.raw), class_counts(run_b.raw), classes_a
         ),
         changes=data_changes(_files(run_a.raw), _files(run_b.raw)),
         drift=_drift(run_a, run_b, config.compare),

@@ -87,8 +87,8 @@ def top_two(
         raise ValueError(
             f"the model predicts {probabilities.shape[1]} classes but the"
             f" dataset has {len(class_names)} ({', '.join(class_names)}):"
-            " label with the run of this dataset (--run), or point"
-            " etl.output in params.yaml at its ETL output"
+            " label with the run of this dataset (--name, --run), or pass"
+            " --data-root with its ETL output"
         )
     order = np.argsort(-probabilities, axis=1, kind="stable")
     return [

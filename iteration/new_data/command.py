@@ -25,8 +25,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="confidence from which an image is accepted (default:"
         " autolabel.threshold in params.yaml)",
     )
+    _add_run_arguments(autolabel)
     autolabel.add_argument(
-        "--run", dest="run_id", metavar="RUN", help="run id (default: latest)"
+        "--data-root",
+        help="the run's ETL output, for its class names (default: the one"
+        " it read)",
     )
     autolabel.add_argument(
         "--data",
@@ -50,9 +53,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         " training under-represents, and a ranking of candidate images.",
     )
     shift.add_argument("new_folder", metavar="NEW_FOLDER", help="new images")
-    shift.add_argument(
-        "--run", dest="run_id", metavar="RUN", help="run id (default: latest)"
-    )
+    _add_run_arguments(shift)
     shift.add_argument(
         "--candidates",
         metavar="DIR",
@@ -64,20 +65,40 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     shift.set_defaults(run=_shift)
 
 
+def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--run", dest="run_id", metavar="RUN", help="run id (default: latest)"
+    )
+    parser.add_argument(
+        "--name",
+        help="pipeline name (default: pipeline.name; for a dcp run --data"
+        " DIR run, the folder's name)",
+    )
+
+
 def _autolabel(
     args: argparse.Namespace, config: Config, beam_args: list[str]
 ) -> None:
+    from tfx import v1 as tfx
+
     from iteration.new_data.autolabel import autolabel_folder
     from iteration.new_data.finished_run import finished_run
     from pipeline.from_params import read_classes
+    from pipeline.run_results import run_data_root
 
-    run = finished_run(
-        config.pipeline.metadata, config.pipeline.name, args.run_id
+    name = args.name or config.pipeline.name
+    run = finished_run(config.pipeline.metadata, name, args.run_id)
+    data_root = args.data_root or run_data_root(
+        tfx.orchestration.metadata.sqlite_metadata_connection_config(
+            config.pipeline.metadata
+        ),
+        name,
+        run.run_id,
     )
     result = autolabel_folder(
         Path(args.folder),
         run=run,
-        class_names=read_classes(config.etl.output),
+        class_names=read_classes(data_root),
         data_dir=Path(args.data or config.etl.data),
         threshold=(
             config.autolabel.threshold
@@ -107,7 +128,9 @@ def _shift(
     result = detect_shift(
         Path(args.new_folder),
         run=finished_run(
-            config.pipeline.metadata, config.pipeline.name, args.run_id
+            config.pipeline.metadata,
+            args.name or config.pipeline.name,
+            args.run_id,
         ),
         candidates_folder=Path(args.candidates) if args.candidates else None,
         output_dir=Path(args.output or config.shift.output),
