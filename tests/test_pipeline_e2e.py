@@ -113,6 +113,8 @@ def project(tmp_path_factory) -> Path:
         plots=str(root / "plots"),
     )
     params["trainer"]["epochs"] = 1
+    # A short auditor: this test is about the DAG, its cache and compare.
+    params["quality"].update(label_rounds=1, label_epochs=3)
     # One epoch on 120 images: bless whatever it learns, to see the push.
     params["evaluator"]["min_accuracy"] = 0.0
     (root / "params.yaml").write_text(yaml.safe_dump(params))
