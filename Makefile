@@ -8,7 +8,7 @@ DATA ?=
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: install browser run test test-fast lint format bench-etl \
-  bench-pipeline bench-quality bench-review bench-loop clean
+  bench-pipeline bench-rerun bench-quality bench-review bench-loop clean
 
 install: $(INSTALLED)
 
@@ -63,6 +63,9 @@ bench-etl: install
 
 bench-pipeline: install
 	$(BIN)/python bench/bench_pipeline.py
+
+bench-rerun: install
+	$(BIN)/python bench/bench_rerun.py
 
 bench-quality: install
 	$(BIN)/python bench/bench_quality.py

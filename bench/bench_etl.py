@@ -42,8 +42,8 @@ from components.image_etl.image_records import (
     load_image_record,
     to_tf_example,
 )
+from dcp.config import load_config
 from models import features
-from pipeline.config import load_config
 
 REPO = Path(__file__).resolve().parents[1]
 DATASET = REPO.parent / "shared" / "datasets" / "dcai-roman"

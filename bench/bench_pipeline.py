@@ -21,11 +21,11 @@ from pathlib import Path
 import tensorflow as tf
 
 from components.image_etl.etl import run_etl
+from dcp.config import Config, load_config
+from dcp.main_job import train_and_report
 from models.registry import compile_model, get_model_spec
 from models.trainer import train_best
-from pipeline.config import Config, load_config
 from pipeline.console import configure_logging
-from pipeline.main_job import train_and_report
 
 REPO = Path(__file__).resolve().parents[1]
 DATASET = REPO.parent / "shared" / "datasets" / "dcai-roman"

@@ -38,9 +38,9 @@ from components.label_issues.out_of_sample import (
     out_of_sample,
 )
 from components.label_issues.ranking import rank_labels
+from dcp.config import load_config
 from models.preprocessing import decode_and_resize
 from models.registry import get_model_spec
-from pipeline.config import load_config
 from pipeline.console import configure_logging
 
 REPO = Path(__file__).resolve().parents[1]

@@ -74,10 +74,10 @@ from components.quality_report.suggested_actions import (
     LabelEvidence,
     suggest_actions,
 )
+from dcp.config import load_config
 from iteration.fixes.plan import FixStep, plan_fixes
 from models.preprocessing import decode_and_resize
 from models.registry import get_model_spec
-from pipeline.config import load_config
 from pipeline.console import configure_logging
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,4 +1,5 @@
-"""Pipeline configuration, runners and the `dcp` command line."""
+"""The TFX pipeline: its settings, its DAG, the Evaluator's metrics, a
+finished run's results and report, and what a run prints."""
 
 import os
 

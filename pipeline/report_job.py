@@ -10,31 +10,35 @@ from tfx import v1 as tfx
 from tfx.dsl.io import fileio
 
 from components.duplicates.analysis import find_duplicates_in
+from components.image_etl.etl import read_classes
 from components.label_issues.analysis import find_label_issues
 from components.outliers.analysis import find_outliers_in
 from components.quality_artifacts import ISSUES_FILE, REPORT_FILE
 from components.quality_report.analysis import ReportInputs, build_report
-from pipeline.config import Config
-from pipeline.from_params import read_classes
 from pipeline.run_results import latest_outputs, run_data_root
+from pipeline.settings import ModelName, QualityConfig
 
 # The splits whose labels are checked, as in the pipeline.
 _LABELLED_SPLITS = ("train", "eval")
 
 
 def report_on_run(
-    config: Config,
+    quality: QualityConfig,
     *,
+    model_name: ModelName,
+    metadata: str,
     pipeline_name: str,
     data_root: str | None,
     run_id: str | None,
     output_dir: str,
 ) -> tuple[str, str]:
-    """Analyse the run `run_id` (None: the latest) of `pipeline_name`,
-    whose ETL output is `data_root` (None: the one the run read), into
-    `output_dir`; return the paths of report.html and issues.csv."""
+    """Analyse the run `run_id` (None: the latest) of `pipeline_name` in
+    the MLMD database `metadata`, whose ETL output is `data_root` (None:
+    the one the run read), into `output_dir`, with the `quality`
+    settings and the model `model_name` for the label issues; return
+    the paths of report.html and issues.csv."""
     connection = tfx.orchestration.metadata.sqlite_metadata_connection_config(
-        config.pipeline.metadata
+        metadata
     )
     outputs = latest_outputs(connection, pipeline_name, run_id)
     data_root = data_root or run_data_root(connection, pipeline_name, run_id)
@@ -42,7 +46,6 @@ def report_on_run(
     transformed = split_folders(outputs[("Transform", "transformed_examples")])
     model = outputs[("Trainer", "model")].uri
     classes = read_classes(data_root)
-    quality = config.quality
     folders = {
         name: posixpath.join(output_dir, name)
         for name in ("label_issues", "duplicates", "outliers")
@@ -54,7 +57,7 @@ def report_on_run(
         folders["label_issues"],
         class_names=classes,
         method=quality.label_method,
-        model=config.trainer.model,
+        model=model_name,
         folds=quality.folds,
         epochs=quality.label_epochs,
         rounds=quality.label_rounds,

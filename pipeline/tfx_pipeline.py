@@ -13,7 +13,7 @@ from components.label_issues.component import LabelIssues
 from components.outliers.component import Outliers
 from components.quality_report.component import QualityReport
 from components.tflite_export.component import TFLiteExport
-from pipeline.config import QualityConfig
+from pipeline.settings import QualityConfig
 
 # The ETL's split folders, and the names TFX gives them.
 SPLIT_FOLDERS = {"train": "train", "eval": "val", "test": "test"}

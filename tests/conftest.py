@@ -40,7 +40,7 @@ def write_embedded_tfrecords(root: Path) -> dict:
     its ETL output in root/tfrecords; returns the defects' answer key."""
     from components.embedded_dataset.digits import write_embedded_dataset
     from components.image_etl.etl import run_etl
-    from pipeline.config import load_config
+    from dcp.config import load_config
 
     prepare = load_config(REPO / "params.yaml").prepare
     key = write_embedded_dataset(

@@ -10,8 +10,8 @@ import yaml
 from tfx import v1 as tfx
 from tfx.orchestration.pipeline import RunOptions
 
-from pipeline.config import Config, load_config
-from pipeline.from_params import pipeline_from_params
+from dcp.config import Config, load_config
+from dcp.from_params import pipeline_from_params
 from tests.conftest import REPO, write_embedded_tfrecords
 
 # The DAG up to the Trainer is what autolabel and shift read of a run;

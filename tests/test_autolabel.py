@@ -20,6 +20,9 @@ from sklearn.datasets import load_digits
 
 from components import trained_model
 from components.embedded_dataset.digits import png_bytes, render_digit
+from components.image_etl.etl import read_classes
+from dcp.commands.new_data import add_parser
+from dcp.config import load_config
 from iteration.data_versions import Change
 from iteration.new_data.autolabel import (
     REVIEW_COLUMNS,
@@ -31,11 +34,8 @@ from iteration.new_data.autolabel import (
     top_two,
     write_review_csv,
 )
-from iteration.new_data.command import add_parser
 from iteration.new_data.finished_run import finished_run
 from iteration.new_data.folder_images import UnreadableFile, load_folder
-from pipeline.config import load_config
-from pipeline.from_params import read_classes
 from tests.new_data_run import small_run
 
 DVC = str(Path(sys.executable).with_name("dvc"))

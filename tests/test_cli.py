@@ -6,7 +6,7 @@ from tests.conftest import REPO
 
 def dcp(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", *args],
+        [sys.executable, "-m", "dcp.cli", *args],
         cwd=REPO,
         capture_output=True,
         text=True,

@@ -14,8 +14,8 @@ from components.code_version import (
     code_fingerprint,
     imported_modules,
 )
-from pipeline.config import load_config
-from pipeline.from_params import pipeline_from_params
+from dcp.config import load_config
+from dcp.from_params import pipeline_from_params
 from pipeline.tfx_pipeline import STEP_CODE
 from tests.conftest import REPO
 

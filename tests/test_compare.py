@@ -23,7 +23,7 @@ from components.image_etl.image_properties import image_properties
 from components.quality_report.analysis import class_counts
 from components.quality_report.evaluation_results import EvaluationSummary
 from components.quality_report.report_data import SliceRow
-from iteration.comparison import command
+from dcp.commands import compare as command
 from iteration.comparison.accuracy import (
     CLASS,
     OVERALL,

@@ -3,7 +3,7 @@ from typing import get_args
 import pytest
 import yaml
 
-from pipeline.config import ConfigError, load_config
+from dcp.config import ConfigError, load_config
 from tests.conftest import REPO
 
 
@@ -104,12 +104,13 @@ def test_the_choices_agree_with_the_code_that_uses_them():
     # Imported here: these modules import TensorFlow.
     from components.image_etl.etl import ON_BAD_FILE_CHOICES
     from components.label_issues.out_of_sample import METHODS
+    from components.settings import OnBadFile
     from models.registry import MODELS
-    from pipeline import config
+    from pipeline.settings import LabelMethod, ModelName
 
-    assert get_args(config.OnBadFile) == ON_BAD_FILE_CHOICES
-    assert get_args(config.LabelMethod) == METHODS
-    assert get_args(config.ModelName) == tuple(MODELS)
+    assert get_args(OnBadFile) == ON_BAD_FILE_CHOICES
+    assert get_args(LabelMethod) == METHODS
+    assert get_args(ModelName) == tuple(MODELS)
 
 
 def test_wrong_type_is_named_with_its_key_path(tmp_path):

@@ -12,7 +12,7 @@ from PIL import Image
 from tfx import v1 as tfx
 
 from components.quality_artifacts import ISSUES_FILE, RANKING_FILE
-from pipeline import cli, local_runner
+from dcp import cli, local_runner
 from pipeline.run_results import latest_outputs
 from tests.conftest import REPO, write_embedded_tfrecords
 from tests.test_html_report import SECTION_IDS

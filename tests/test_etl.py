@@ -218,7 +218,7 @@ def test_killed_run_leaves_no_partial_output(tmp_path, digit_images):
     command = [
         sys.executable,
         "-m",
-        "pipeline.cli",
+        "dcp.cli",
         "etl",
         f"--data={root}",
         f"--output={output}",

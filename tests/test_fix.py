@@ -28,10 +28,10 @@ from components.quality_report.suggested_actions import (
     LabelEvidence,
     suggest_actions,
 )
+from dcp.cli import main
 from iteration import data_versions
 from iteration.fixes.fix_job import fix_data, undo_last_version
 from iteration.fixes.plan import plan_fixes
-from pipeline.cli import main
 
 DVC = str(Path(sys.executable).with_name("dvc"))
 

@@ -17,9 +17,9 @@ from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 from tfx import v1 as tfx
 
-from pipeline.config import Config, load_config
-from pipeline.from_params import pipeline_from_params
-from pipeline.kubeflow_runner import compile_pipeline, submit
+from dcp.config import Config, load_config
+from dcp.from_params import pipeline_from_params
+from dcp.kubeflow_runner import compile_pipeline, submit
 from tests.conftest import REPO
 
 IMAGE = "registry.example/dcp:test"

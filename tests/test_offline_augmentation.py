@@ -21,8 +21,9 @@ from sklearn.datasets import load_digits
 from components.duplicates.finding import find_duplicates, normalised_pixels
 from components.embedded_dataset.digits import png_bytes, render_digit
 from components.quality_report.report_data import SliceRow
+from dcp.commands.augment import add_parser
+from dcp.config import load_config
 from iteration.augmentation import operations as ops
-from iteration.augmentation.command import add_parser
 from iteration.augmentation.dataset import (
     pick_parents,
     read_dataset,
@@ -44,7 +45,6 @@ from iteration.augmentation.planning import (
 )
 from iteration.augmentation.writing import LINEAGE_FILE, read_generated
 from models import image_cleanup
-from pipeline.config import load_config
 from tests.conftest import REPO
 from tests.raw_tables import raw_table
 
@@ -471,12 +471,16 @@ def config_for(repo: Path):
 
 
 def augment(repo: Path, budget: int, *, dry_run: bool = False) -> None:
+    config = config_for(repo)
     augment_folder(
-        config_for(repo),
+        config.augment,
         data_dir=str(repo / "data"),
         budget=budget,
         pipeline_name="digits",
         data_root=str(repo / "tfrecords"),
+        metadata=config.pipeline.metadata,
+        changelog=config.fix.changelog,
+        max_distance=MAX_DISTANCE,
         dry_run=dry_run,
     )
 

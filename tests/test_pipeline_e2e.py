@@ -15,11 +15,11 @@ from tfx import v1 as tfx
 
 from components.embedded_dataset.digits import render_digit
 from components.image_etl.etl import run_etl
-from iteration.comparison import command as compare_command
+from dcp import local_runner
+from dcp.commands import compare as compare_command
+from dcp.config import load_config
 from iteration.comparison.compare_job import HTML_FILE, JSON_FILE, compare_runs
 from iteration.comparison.data_diff import CHANGED
-from pipeline import local_runner
-from pipeline.config import load_config
 from pipeline.run_results import pipeline_runs, read_results
 from tests.conftest import IN_PROCESS_BEAM, REPO, save
 from tests.test_compare import SECTIONS
@@ -198,11 +198,14 @@ def test_compare_shows_the_changed_image_and_its_effects(
     project, changed_image, tmp_path
 ):
     output = tmp_path / "compare"
+    config = load_config(project / "params.yaml")
     comparison = compare_runs(
-        load_config(project / "params.yaml"),
+        config.compare,
         a="previous",
         b="latest",
         pipeline_name="digits",
+        metadata=config.pipeline.metadata,
+        metrics_file=config.pipeline.metrics,
         data_root=str(project / "tfrecords"),
         output_dir=str(output),
     )

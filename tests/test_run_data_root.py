@@ -9,7 +9,7 @@ import yaml
 from ml_metadata import metadata_store
 from tfx import v1 as tfx
 
-from pipeline import cli
+from dcp import cli
 from pipeline.run_results import run_data_root
 from tests.new_data_run import small_run
 

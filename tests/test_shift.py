@@ -20,7 +20,8 @@ from sklearn.datasets import load_digits
 from components import trained_model
 from components.embedded_dataset.digits import brighten, render_digit
 from components.image_etl.image_properties import image_properties
-from iteration.new_data.command import add_parser
+from dcp.commands.new_data import add_parser
+from dcp.config import load_config
 from iteration.new_data.folder_images import UnreadableFile
 from iteration.new_data.shift import (
     closeness_to_new,
@@ -36,7 +37,6 @@ from iteration.new_data.shift_report import (
 )
 from models import features
 from models.registry import compile_model, get_model_spec
-from pipeline.config import load_config
 from tests.new_data_run import small_run
 
 ALPHA = 0.05

@@ -190,6 +190,18 @@ def run_etl(
     return summary
 
 
+def read_classes(data_root: str) -> list[str]:
+    """The class names of the ETL output `data_root`, in label order, as
+    run_etl wrote them to classes.json."""
+    path = posixpath.join(data_root, CLASSES_FILE)
+    if not fileio.exists(path):
+        raise ValueError(
+            f"{path}: not found; run `dcp etl` first to convert the images"
+        )
+    with fileio.open(path, "r") as file:
+        return list(json.load(file))
+
+
 def input_fingerprint(layout: DatasetLayout, settings: dict[str, Any]) -> str:
     """A digest of what decides the ETL's output: every file's name, size
     and modification time, and the settings."""

@@ -16,7 +16,7 @@ from iteration.augmentation.operations import (
     apply_recipe,
     draw_recipe,
 )
-from pipeline.config import AugmentConfig
+from iteration.settings import AugmentConfig
 
 # Draws of a recipe before a new image is kept however close it is.
 MAX_DRAWS = 10

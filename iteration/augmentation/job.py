@@ -24,30 +24,34 @@ from iteration.data_versions import (
     next_tag,
     record_version,
 )
+from iteration.settings import AugmentConfig
 from models.preprocessing import NUM_BUCKETS
-from pipeline.config import Config
 
 SOURCE = "dcp augment"
 
 
 def augment_folder(
-    config: Config,
+    settings: AugmentConfig,
     *,
     data_dir: str,
     budget: int,
     pipeline_name: str,
     data_root: str,
+    metadata: str,
+    changelog: str,
+    max_distance: float,
     dry_run: bool,
 ) -> None:
     """Fill `data_dir`'s train split up to `budget` train + val images,
     aimed at the weak classes and slices of the latest run of
-    `pipeline_name` (its ETL output `data_root`); print the plan only
-    when `dry_run`."""
-    settings = config.augment
+    `pipeline_name` (its ETL output `data_root`) in the MLMD database
+    `metadata`, as a data version recorded in `changelog`; a new image is
+    kept farther than `max_distance` from its parent and siblings where
+    the draws allow. Print the plan only when `dry_run`."""
     check_settings(settings)
     dataset = read_dataset(data_dir, generated=read_generated(data_dir))
     weakness, note = read_weakness(
-        config.pipeline.metadata,
+        metadata,
         pipeline_name,
         data_root=data_root,
         classes=set(dataset.train_counts),
@@ -69,14 +73,13 @@ def augment_folder(
     if dry_run:
         print("Dry run: nothing written.")
         return
-    changelog = config.fix.changelog
     before = ensure_recorded(data_dir, changelog=changelog)
     generated = write_new_images(
         plan,
         data_dir,
         rng=draw_rng,
         settings=settings,
-        max_distance=config.quality.near_duplicate_distance,
+        max_distance=max_distance,
         data_version=next_tag(data_dir),
     )
     version = record_version(

@@ -7,9 +7,9 @@ from ml_metadata.proto import metadata_store_pb2
 from tfx import v1 as tfx
 from tfx.dsl.io import fileio
 
+from components.image_etl.etl import read_classes
 from components.quality_report.evaluation_results import read_evaluation
 from iteration.augmentation.planning import Weakness
-from pipeline.from_params import read_classes
 from pipeline.run_results import latest_outputs
 
 

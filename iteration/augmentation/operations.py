@@ -15,7 +15,8 @@ import numpy as np
 from PIL import Image, ImageEnhance
 from scipy import ndimage
 
-from pipeline.config import AugmentConfig, TransformConfig
+from iteration.settings import AugmentConfig
+from pipeline.settings import TransformConfig
 
 # An operation's name and keyword arguments, as lineage.csv records it.
 Operation = tuple[str, dict[str, float]]

@@ -17,7 +17,7 @@ from iteration.augmentation.dataset import TrainImage
 from iteration.augmentation.distinctness import draw_distinct, signature
 from iteration.augmentation.operations import Operation
 from iteration.augmentation.plan import AugmentPlan, NewImage
-from pipeline.config import AugmentConfig
+from iteration.settings import AugmentConfig
 
 LINEAGE_FILE = "lineage.csv"
 LINEAGE_COLUMNS = (

@@ -12,6 +12,7 @@ from tfx.dsl.io import fileio
 from tfx.utils import path_utils
 
 from components.example_tables import RawTable, read_raw
+from components.image_etl.etl import read_classes
 from components.quality_report.analysis import class_counts
 from components.quality_report.evaluation_results import (
     EvaluationSummary,
@@ -38,8 +39,7 @@ from iteration.comparison.flips import (
     predictions,
 )
 from iteration.comparison.runs import RunRef, resolve_run
-from pipeline.config import CompareConfig, Config
-from pipeline.from_params import read_classes
+from iteration.settings import CompareConfig
 from pipeline.run_results import (
     latest_outputs,
     pipeline_runs,
@@ -74,19 +74,23 @@ class _Run:
 
 
 def compare_runs(
-    config: Config,
+    settings: CompareConfig,
     *,
     a: str,
     b: str,
     pipeline_name: str,
+    metadata: str,
+    metrics_file: str,
     data_root: str | None,
     output_dir: str,
 ) -> Comparison:
-    """Compare the runs `a` and `b` name (see runs.resolve_run), each
-    with the class names of `data_root` (None: the ETL output it read),
-    and write compare.html and compare.json into `output_dir`."""
+    """Compare the runs `a` and `b` name (see runs.resolve_run) of
+    `pipeline_name` in the MLMD database `metadata`, each with the class
+    names of `data_root` (None: the ETL output it read), and write
+    compare.html and compare.json into `output_dir`. `metrics_file` is
+    the project's metrics.json, the one git revisions hold."""
     connection = tfx.orchestration.metadata.sqlite_metadata_connection_config(
-        config.pipeline.metadata
+        metadata
     )
     runs = pipeline_runs(connection, pipeline_name)
     outputs = {
@@ -98,7 +102,7 @@ def compare_runs(
             name,
             runs=runs,
             complete_runs=complete,
-            metrics_file=config.pipeline.metrics,
+            metrics_file=metrics_file,
         )
         for name in (a, b)
     ]
@@ -120,14 +124,14 @@ def compare_runs(
             class_counts(run_a.raw), class_counts(run_b.raw), classes_a
         ),
         changes=data_changes(_files(run_a.raw), _files(run_b.raw)),
-        drift=_drift(run_a, run_b, config.compare),
+        drift=_drift(run_a, run_b, settings),
         accuracy=accuracy_deltas(run_a.evaluation, run_b.evaluation),
         tflite=figure_deltas(_tflite(run_a.outputs), _tflite(run_b.outputs)),
         flips=find_flips(run_a.predictions, run_b.predictions),
         dvc=dvc_diff(
             run_a.ref,
             run_b.ref,
-            metrics_file=config.pipeline.metrics,
+            metrics_file=metrics_file,
             plots_dir=posixpath.join(output_dir, DVC_PLOTS),
         ),
         thumbnails={},

@@ -30,7 +30,7 @@ from iteration.new_data.shift_report import (
     ShiftReport,
     render_shift_report,
 )
-from pipeline.config import ShiftConfig
+from iteration.settings import ShiftConfig
 
 REPORT_FILE = "shift.html"
 FIGURES_FILE = "shift.json"

@@ -3,7 +3,7 @@
 import argparse
 import posixpath
 
-from pipeline.config import Config
+from dcp.config import Config
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -51,10 +51,12 @@ def _compare(
 
     output = args.output or config.compare.output
     comparison = compare_runs(
-        config,
+        config.compare,
         a=args.a,
         b=args.b,
         pipeline_name=args.name or config.pipeline.name,
+        metadata=config.pipeline.metadata,
+        metrics_file=config.pipeline.metrics,
         data_root=args.data_root,
         output_dir=output,
     )

@@ -3,7 +3,7 @@
 import argparse
 from pathlib import Path
 
-from pipeline.config import Config
+from dcp.config import Config
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -57,10 +57,13 @@ def _augment(
             Path(config.etl.output).parent / "external" / name / "tfrecords"
         )
     augment_folder(
-        config,
+        config.augment,
         data_dir=data,
         budget=config.quality.budget if args.budget is None else args.budget,
         pipeline_name=args.name or name,
         data_root=args.data_root or data_root,
+        metadata=config.pipeline.metadata,
+        changelog=config.fix.changelog,
+        max_distance=config.quality.near_duplicate_distance,
         dry_run=args.dry_run,
     )

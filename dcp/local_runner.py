@@ -1,8 +1,8 @@
 """Run the pipeline in this process with TFX's LocalDagRunner, metadata
 in SQLite:
 
-  python pipeline/local_runner.py
-  tfx pipeline create --engine local --pipeline_path pipeline/local_runner.py
+  python dcp/local_runner.py
+  tfx pipeline create --engine local --pipeline_path dcp/local_runner.py
   tfx run create --engine local --pipeline_name digits
 
 Run it from the project folder: it reads ./params.yaml.
@@ -10,8 +10,8 @@ Run it from the project folder: it reads ./params.yaml.
 
 from tfx import v1 as tfx
 
-from pipeline.config import load_config
-from pipeline.from_params import pipeline_from_params
+from dcp.config import load_config
+from dcp.from_params import pipeline_from_params
 
 
 def run(params: str = "params.yaml") -> None:

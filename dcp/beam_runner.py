@@ -2,8 +2,8 @@
 data-heavy components run on the Beam runner that params.yaml's
 pipeline.beam_args and any extra arguments choose:
 
-  python pipeline/beam_runner.py [-- --runner=FlinkRunner ...]
-  tfx pipeline create --engine beam --pipeline_path pipeline/beam_runner.py
+  python dcp/beam_runner.py [-- --runner=FlinkRunner ...]
+  tfx pipeline create --engine beam --pipeline_path dcp/beam_runner.py
   tfx run create --engine beam --pipeline_name digits
 
 Run it from the project folder: it reads ./params.yaml.
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from tfx import v1 as tfx
 from tfx.orchestration.beam.beam_dag_runner import BeamDagRunner
 
-from pipeline.config import Config, load_config
-from pipeline.from_params import pipeline_from_params
+from dcp.config import Config, load_config
+from dcp.from_params import pipeline_from_params
 
 
 def run_pipeline(

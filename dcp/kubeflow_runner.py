@@ -1,6 +1,6 @@
 """Compile the pipeline for Kubeflow Pipelines 2, and submit it:
 
-  python pipeline/kubeflow_runner.py --image IMAGE [--output FILE]
+  python dcp/kubeflow_runner.py --image IMAGE [--output FILE]
 
 The compiled file is a KFP PipelineJob (JSON) in which every step runs
 `python -m tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor`
@@ -24,7 +24,7 @@ import urllib3
 import yaml
 from kfp_server_api.exceptions import ApiException
 
-from pipeline.config import Config, load_config
+from dcp.config import Config, load_config
 
 
 def compile_pipeline(
@@ -51,7 +51,7 @@ def compile_pipeline(
     # Imported here: TFX takes 15 s to import, and submit needs none of it.
     from tfx import v1 as tfx
 
-    from pipeline.from_params import pipeline_from_params
+    from dcp.from_params import pipeline_from_params
 
     config = dataclasses.replace(
         config,

@@ -4,7 +4,7 @@ import argparse
 import shlex
 from pathlib import Path
 
-from pipeline.config import Config
+from dcp.config import Config
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -81,9 +81,9 @@ def _autolabel(
 ) -> None:
     from tfx import v1 as tfx
 
+    from components.image_etl.etl import read_classes
     from iteration.new_data.autolabel import autolabel_folder
     from iteration.new_data.finished_run import finished_run
-    from pipeline.from_params import read_classes
     from pipeline.run_results import run_data_root
 
     name = args.name or config.pipeline.name

@@ -15,11 +15,8 @@ import sys  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from iteration.augmentation import command as augment_command  # noqa: E402
-from iteration.comparison import command as compare_command  # noqa: E402
-from iteration.fixes import command as fix_command  # noqa: E402
-from iteration.new_data import command as new_data_command  # noqa: E402
-from pipeline.config import Config, ConfigError, load_config  # noqa: E402
+from dcp.commands import augment, compare, fix, new_data  # noqa: E402
+from dcp.config import Config, ConfigError, load_config  # noqa: E402
 from pipeline.console import configure_logging  # noqa: E402
 
 EXAMPLES = """\
@@ -141,7 +138,7 @@ def _convert(
 def _pipeline(
     args: argparse.Namespace, config: Config, beam_args: list[str]
 ) -> int:
-    from pipeline.main_job import train_and_report
+    from dcp.main_job import train_and_report
 
     return train_and_report(
         config,
@@ -156,7 +153,7 @@ def _run(
 ) -> int:
     """ETL then pipeline; a folder of the user's own gets its own output
     and pipeline name, so its runs are compared with each other only."""
-    from pipeline.main_job import train_and_report
+    from dcp.main_job import train_and_report
 
     data_root, name = config.etl.output, config.pipeline.name
     if args.data:
@@ -185,7 +182,9 @@ def _report(
     from pipeline.report_job import report_on_run
 
     report, issues = report_on_run(
-        config,
+        config.quality,
+        model_name=config.trainer.model,
+        metadata=config.pipeline.metadata,
         pipeline_name=args.name or config.pipeline.name,
         data_root=args.data_root,
         run_id=args.run_id,
@@ -197,7 +196,7 @@ def _report(
 def _kubeflow_compile(
     args: argparse.Namespace, config: Config, beam_args: list[str]
 ) -> None:
-    from pipeline.kubeflow_runner import compile_pipeline
+    from dcp.kubeflow_runner import compile_pipeline
 
     output = compile_pipeline(
         config,
@@ -216,7 +215,7 @@ def _kubeflow_compile(
 def _kubeflow_submit(
     args: argparse.Namespace, config: Config, beam_args: list[str]
 ) -> None:
-    from pipeline.kubeflow_runner import submit
+    from dcp.kubeflow_runner import submit
 
     run_id = submit(
         args.file,
@@ -297,10 +296,10 @@ def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     )
     report.add_argument("--name", help="pipeline name (default: params)")
     report.set_defaults(run=_report)
-    fix_command.add_parser(commands)
-    augment_command.add_parser(commands)
-    compare_command.add_parser(commands)
-    new_data_command.add_parser(commands)
+    fix.add_parser(commands)
+    augment.add_parser(commands)
+    compare.add_parser(commands)
+    new_data.add_parser(commands)
     kubeflow = commands.add_parser(
         "kubeflow", help="compile for and submit to Kubeflow Pipelines 2"
     ).add_subparsers(dest="action", required=True, metavar="ACTION")

@@ -2,7 +2,7 @@
 
 import argparse
 
-from pipeline.config import Config
+from dcp.config import Config
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:

@@ -1,6 +1,5 @@
 """The pipeline as params.yaml describes it, for every runner."""
 
-import json
 import posixpath
 from collections.abc import Sequence
 
@@ -8,9 +7,9 @@ from tfx import v1 as tfx
 from tfx.dsl.io import fileio
 from tfx.orchestration import metadata
 
-from components.image_etl.etl import CLASSES_FILE
+from components.image_etl.etl import read_classes
+from dcp.config import Config
 from models.registry import get_model_spec
-from pipeline.config import Config
 from pipeline.evaluation import eval_config
 from pipeline.tfx_pipeline import SPLIT_FOLDERS, create_pipeline
 
@@ -71,13 +70,3 @@ def pipeline_from_params(
         beam_pipeline_args=[*config.pipeline.beam_args, *beam_pipeline_args],
         compare_with_blessed=compare_with_blessed,
     )
-
-
-def read_classes(data_root: str) -> list[str]:
-    path = posixpath.join(data_root, CLASSES_FILE)
-    if not fileio.exists(path):
-        raise ValueError(
-            f"{path}: not found; run `dcp etl` first to convert the images"
-        )
-    with fileio.open(path, "r") as file:
-        return list(json.load(file))

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 from tfx import v1 as tfx
 
-from pipeline.beam_runner import run_pipeline
-from pipeline.config import Config
-from pipeline.from_params import read_classes
+from components.image_etl.etl import read_classes
+from dcp.beam_runner import run_pipeline
+from dcp.config import Config
 from pipeline.run_report import (
     format_summary,
     publish_report,

@@ -1,7 +1,9 @@
 """The typed configuration, read once from params.yaml.
 
-Relative paths in it are relative to the folder of params.yaml, wherever
-the command runs from.
+Each section is a dataclass in the settings.py of the layer that uses
+it; Config holds them all, and load_config checks params.yaml against
+them: unknown and missing keys, types, choices. Relative paths in it are
+relative to the folder of params.yaml, wherever the command runs from.
 """
 
 import dataclasses
@@ -12,7 +14,6 @@ from typing import (
     Annotated,
     Any,
     Literal,
-    TypedDict,
     TypeVar,
     get_args,
     get_origin,
@@ -22,140 +23,25 @@ from typing import (
 
 import yaml
 
-from components.embedded_dataset.digits import DefectCounts
+from components.settings import EtlConfig, PrepareConfig
+from iteration.settings import (
+    AugmentConfig,
+    AutolabelConfig,
+    CompareConfig,
+    FixConfig,
+    ShiftConfig,
+)
+from pipeline.settings import (
+    EvaluatorConfig,
+    PipelineConfig,
+    QualityConfig,
+    TrainerConfig,
+    TransformConfig,
+)
 
 
 class ConfigError(ValueError):
     """params.yaml is missing, malformed or holds a bad value."""
-
-
-# A path in params.yaml, relative to its folder unless absolute or a URL.
-PathParam = Annotated[str, "path"]
-
-# Settings with fixed choices, checked when params.yaml is read. Not
-# imported from the code that uses them, which would tie the config to
-# the models and Beam; tests/test_config.py checks that the two agree.
-OnBadFile = Literal["skip", "fail"]  # etl.ON_BAD_FILE_CHOICES
-OnAnomalies = Literal["warn", "fail"]
-LabelMethod = Literal["auditor", "cross_train", "pixel_probe"]  # METHODS
-ModelName = Literal["dcai_resnet50", "mcunet_vww"]  # registry.MODELS
-
-
-@dataclasses.dataclass(frozen=True)
-class PrepareConfig:
-    output: PathParam
-    seed: int
-    image_size: int
-    val_fraction: float
-    test_fraction: float
-    unlabeled_fraction: float
-    defects: DefectCounts
-
-
-@dataclasses.dataclass(frozen=True)
-class EtlConfig:
-    data: PathParam
-    output: PathParam
-    splits: tuple[str, ...]
-    on_bad_file: OnBadFile
-    images_per_shard: int
-    parallel_from_images: int
-    beam_args: tuple[str, ...]
-
-
-class AdaptiveThreshold(TypedDict):
-    # A dict, as the Transform's custom_config needs it.
-    block_size: int
-    offset: float
-
-
-@dataclasses.dataclass(frozen=True)
-class TransformConfig:
-    """Cleanup operations of models/preprocessing.py; 0 or null is off."""
-
-    median_filter: int
-    opening: int
-    adaptive_threshold: AdaptiveThreshold | None
-
-
-@dataclasses.dataclass(frozen=True)
-class TrainerConfig:
-    model: ModelName
-    epochs: int | None  # None: the model's own
-    augment: bool
-
-
-@dataclasses.dataclass(frozen=True)
-class EvaluatorConfig:
-    min_accuracy: float
-    max_accuracy_drop: float
-
-
-@dataclasses.dataclass(frozen=True)
-class PipelineConfig:
-    name: str
-    root: PathParam
-    metadata: PathParam
-    serving_dir: PathParam
-    metrics: PathParam
-    plots: PathParam
-    on_anomalies: OnAnomalies
-    beam_args: tuple[str, ...]
-
-
-@dataclasses.dataclass(frozen=True)
-class QualityConfig:
-    label_method: LabelMethod
-    folds: int
-    label_epochs: int | None  # per fold; None: the method's default
-    label_rounds: int  # K-fold rounds averaged
-    near_duplicate_distance: float
-    outlier_fence: float
-    budget: int
-    report: PathParam
-
-
-@dataclasses.dataclass(frozen=True)
-class FixConfig:
-    # --accept-suggestions applies a suggested relabel or remove from
-    # this confidence; the rest is left for review.
-    min_confidence: float
-    # The data versions' changelog, relative to the git repository of
-    # the image folder.
-    changelog: str
-
-
-@dataclasses.dataclass(frozen=True)
-class AugmentConfig:
-    seed: int
-    rotation_degrees: float  # at most, either way
-    zoom: float  # at most, in or out, as a fraction
-    crop: float  # at most, of each side, as a fraction
-    brightness: float  # at most, either way, as a fraction
-    cleanup_share: float  # of new images that get a cleanup operation
-    cleanup: TransformConfig  # the cleanup operations to draw from
-    weak_share: float  # of new images for the worst classes and slices
-
-
-@dataclasses.dataclass(frozen=True)
-class AutolabelConfig:
-    threshold: float  # accepted into train from this confidence
-    review: PathParam  # the images left for review
-
-
-@dataclasses.dataclass(frozen=True)
-class ShiftConfig:
-    permutations: int  # of the two-sample test
-    alpha: float  # significance level of the tests
-    clusters: int  # of the new data, for under-represented regions
-    output: PathParam
-
-
-@dataclasses.dataclass(frozen=True)
-class CompareConfig:
-    output: PathParam
-    jensen_shannon_threshold: float  # drift of a numeric feature
-    infinity_norm_threshold: float  # drift of a categorical feature
 
 
 @dataclasses.dataclass(frozen=True)
