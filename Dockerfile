@@ -27,5 +27,5 @@ COPY . /tmp/dcp
 RUN python -m pip install --no-deps --no-build-isolation /tmp/dcp \
     && rm -rf /tmp/dcp \
     && cd / && python -c 'import models.trainer, models.preprocessing, \
-components.tflite_export.executor, \
+components.tflite_export.component, \
 tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor'

@@ -2,9 +2,9 @@
 
 TFX reuses an earlier execution when a component's inputs and parameters
 are unchanged; it does not look at the code the component runs (our
-executors, `preprocessing_fn`, `run_fn`). Every step that runs our code
-takes a fingerprint of that code as a parameter, so after a change it
-runs again instead of serving what older code made.
+component functions, `preprocessing_fn`, `run_fn`). Every step that runs
+our code takes a fingerprint of that code as a parameter, so after a
+change it runs again instead of serving what older code made.
 
 A step's fingerprint covers only the modules it imports, directly or
 not: an edit to the report's page reruns the report, not the 100-epoch
@@ -15,12 +15,7 @@ import ast
 import hashlib
 from pathlib import Path
 
-from tfx.types import component_spec
-
 CODE_VERSION_KEY = "code_version"
-CODE_VERSION_PARAMETER = component_spec.ExecutionParameter(
-    type=str, optional=True
-)
 # The packages whose code runs inside the pipeline's components.
 _PACKAGES = ("components", "models")
 _ROOT = Path(__file__).resolve().parents[1]

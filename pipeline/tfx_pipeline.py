@@ -1,5 +1,6 @@
 """The TFX DAG, built in one place; runners only choose where it runs."""
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -159,7 +160,7 @@ def create_pipeline(
     label_issues = LabelIssues(
         examples=example_gen.outputs["examples"],
         transformed_examples=transform.outputs["transformed_examples"],
-        class_names=class_names,
+        class_names=json.dumps(list(class_names)),
         model=trainer_config["model"],
         method=quality.label_method,
         folds=quality.folds,
@@ -190,7 +191,7 @@ def create_pipeline(
         label_issues=label_issues.outputs["label_issues"],
         duplicates=duplicates.outputs["duplicates"],
         outliers=outliers.outputs["outliers"],
-        class_names=class_names,
+        class_names=json.dumps(list(class_names)),
         etl_dir=data_root,
         budget=quality.budget,
         title=pipeline_name,

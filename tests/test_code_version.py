@@ -86,7 +86,7 @@ def test_imports_are_followed_through_packages(code_copy):
             "components.label_issues.component", code_copy
         )
     }
-    # through executor -> analysis -> out_of_sample -> auditor
+    # through analysis -> out_of_sample -> auditor
     assert "components/label_issues/auditor.py" in found
     assert "components/__init__.py" in found  # it runs on import
     assert not any(path.startswith("pipeline/") for path in found)

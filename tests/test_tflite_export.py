@@ -17,7 +17,7 @@ from sklearn.datasets import load_digits
 from tensorflow_transform.tf_metadata import dataset_metadata, schema_utils
 from tfx import v1 as tfx
 from tfx.types import artifact_utils
-from tfx.utils import path_utils
+from tfx.utils import import_utils, path_utils
 
 from components.code_version import CODE_VERSION_KEY
 from components.embedded_dataset.digits import png_bytes, render_digit
@@ -28,7 +28,6 @@ from components.tflite_export.conversion import (
     predict_tflite,
 )
 from components.tflite_export.evaluation import ExportMetrics
-from components.tflite_export.executor import Executor
 from components.tflite_export.transformed_examples import read_split
 from models.features import (
     IMAGE,
@@ -78,9 +77,7 @@ def export(tmp_path_factory) -> Export:
     )
     output = tfx.types.standard_artifacts.Model()
     output.uri = str(root / "tflite")
-    Executor().Do(
-        input_dict(root), {keys.TFLITE_MODEL_KEY: [output]}, exec_properties()
-    )
+    run_executor(root, output, exec_properties())
     return Export(
         root,
         keras_model,
@@ -223,20 +220,28 @@ def example(image: np.ndarray, label: int) -> bytes:
     ).SerializeToString()
 
 
-def input_dict(root: Path) -> dict[str, list[Any]]:
+def run_executor(
+    root: Path, output: tfx.dsl.Artifact, exec_properties: dict[str, Any]
+) -> None:
+    """Run the component's executor, as an orchestrator does, on the
+    model and examples under `root`."""
     model = tfx.types.standard_artifacts.Model()
     model.uri = str(root / "model")
     examples = tfx.types.standard_artifacts.Examples()
     examples.uri = str(root / "examples")
     examples.split_names = artifact_utils.encode_split_names(["train", "eval"])
-    return {keys.MODEL_KEY: [model], keys.EXAMPLES_KEY: [examples]}
+    TFLiteExport.EXECUTOR_SPEC.executor_class().Do(
+        {"model": [model], "examples": [examples]},
+        {"tflite_model": [output]},
+        exec_properties,
+    )
 
 
 def exec_properties(**overrides: Any) -> dict[str, Any]:
     return {
-        keys.REPRESENTATIVE_EXAMPLES_KEY: REPRESENTATIVE_EXAMPLES,
-        keys.TRAIN_SPLIT_KEY: "train",
-        keys.EVAL_SPLIT_KEY: "eval",
+        "representative_examples": REPRESENTATIVE_EXAMPLES,
+        "train_split": "train",
+        "eval_split": "eval",
         **overrides,
     }
 
@@ -308,11 +313,7 @@ def test_an_unknown_split_names_the_splits_there_are(export, tmp_path):
         match=r"no split 'val'; they have \['train', 'eval'\]\. Set the"
         r" component's eval_split",
     ):
-        Executor().Do(
-            input_dict(export.root),
-            {keys.TFLITE_MODEL_KEY: [output]},
-            exec_properties(**{keys.EVAL_SPLIT_KEY: "val"}),
-        )
+        run_executor(export.root, output, exec_properties(eval_split="val"))
 
 
 def test_read_split_reads_the_shards_in_order(export):
@@ -348,7 +349,11 @@ def test_compiles_for_kubeflow_v2(tmp_path):
         artifact_type=tfx.types.standard_artifacts.Examples,
     ).with_id("examples_importer")
     tflite_export = TFLiteExport(
-        model.outputs["result"], examples.outputs["result"], eval_split="val"
+        model=model.outputs["result"],
+        examples=examples.outputs["result"],
+        representative_examples=100,
+        eval_split="val",
+        code_version="0123abcd",
     )
     tfx.orchestration.experimental.KubeflowV2DagRunner(
         config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(
@@ -367,19 +372,21 @@ def test_compiles_for_kubeflow_v2(tmp_path):
     container = spec["deploymentSpec"]["executors"]["TFLiteExport_executor"][
         "container"
     ]
-    assert container["args"][:2] == [
-        "--executor_class_path",
-        f"{Executor.__module__}.{Executor.__name__}",
-    ]
+    executor_path = "components.tflite_export.component.TFLiteExport_Executor"
+    assert container["args"][:2] == ["--executor_class_path", executor_path]
+    # The step imports the executor by that path.
+    assert (
+        import_utils.import_class_by_path(executor_path)
+        is TFLiteExport.EXECUTOR_SPEC.executor_class
+    )
     parameters = spec["root"]["dag"]["tasks"]["TFLiteExport"]["inputs"][
         "parameters"
     ]
     assert {
         name: value["runtimeValue"]["constantValue"]
         for name, value in parameters.items()
-    } == {
-        keys.REPRESENTATIVE_EXAMPLES_KEY: {"intValue": "200"},
-        keys.TRAIN_SPLIT_KEY: {"stringValue": "train"},
-        keys.EVAL_SPLIT_KEY: {"stringValue": "val"},
-        CODE_VERSION_KEY: {"stringValue": ""},
+    } == {  # train_split is left to the function's default
+        "representative_examples": {"intValue": "100"},
+        "eval_split": {"stringValue": "val"},
+        CODE_VERSION_KEY: {"stringValue": "0123abcd"},
     }
