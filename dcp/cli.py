@@ -14,7 +14,9 @@ import argparse  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import get_args  # noqa: E402
 
+from components.settings import OnBadFile  # noqa: E402
 from dcp.commands import augment, compare, fix, new_data  # noqa: E402
 from dcp.config import Config, ConfigError, load_config  # noqa: E402
 from pipeline.console import configure_logging  # noqa: E402
@@ -259,7 +261,7 @@ def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     etl.add_argument("--splits", help="comma-separated, e.g. train,val")
     etl.add_argument(
         "--on-bad-file",
-        choices=("skip", "fail"),
+        choices=get_args(OnBadFile),
         help="skip: quarantine bad files and go on; fail: stop the run",
     )
     etl.set_defaults(run=_etl)
@@ -280,7 +282,7 @@ def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     run.add_argument(
         "--data", help="image folder (default: the embedded dataset)"
     )
-    run.add_argument("--on-bad-file", choices=("skip", "fail"))
+    run.add_argument("--on-bad-file", choices=get_args(OnBadFile))
     run.set_defaults(run=_run)
     report = commands.add_parser(
         "report", help="data-quality report on a run (dcp report [RUN])"
