@@ -50,6 +50,9 @@ def pipeline_config(work: Path, epochs: int) -> Config:
         trainer=dataclasses.replace(
             config.trainer, model=MODEL, epochs=epochs
         ),
+        quality=dataclasses.replace(
+            config.quality, report=str(work / "report")
+        ),
     )
 
 
