@@ -13,12 +13,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from PIL import Image
+from tfx import v1 as tfx
 
 from components.embedded_dataset.digits import png_bytes
 from components.image_etl.dataset_layout import SourceImage
 from components.image_etl.image_records import load_image_record
 from dcp.cli import main
 from models import features
+from pipeline.run_results import pipeline_runs
 from prediction.annotation import annotate
 from prediction.inputs import (
     FFMPEG,
@@ -28,6 +30,7 @@ from prediction.inputs import (
 )
 from prediction.predict_job import COLUMNS, predict_files
 from tests.conftest import save
+from tests.new_data_run import SmallRun, served_run
 
 CLASSES = ["dark", "light"]
 FPS = 5
@@ -282,3 +285,120 @@ def test_the_command_says_what_is_missing(tmp_path, capsys):
 
     assert code == 2
     assert "none.sqlite: no metadata store" in capsys.readouterr().err
+
+
+# End to end: the real models of a small run, exported and pushed.
+
+
+def predict_command(run: SmallRun, output: str, *args: str) -> list[dict]:
+    """`dcp predict ARGS --output root/predict/OUTPUT` with the run's
+    params.yaml; the CSV's rows."""
+    folder = run.root / "predict" / output
+    params = ["--params", str(run.params)]
+    assert main([*params, "predict", *args, "--output", str(folder)]) == 0
+    return read_csv(folder / "predictions.csv")
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory) -> SmallRun:
+    return served_run(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def test_predictions(served) -> dict[str, dict[str, dict[str, str]]]:
+    """Model kind → path → row, of the embedded dataset's test images."""
+    test = str(served.raw / "test")
+    connection = tfx.orchestration.metadata.sqlite_metadata_connection_config(
+        served.config.pipeline.metadata
+    )
+    latest = pipeline_runs(connection, served.config.pipeline.name)[-1]
+    rows = {
+        "pushed": predict_command(served, "pushed", test),
+        "savedmodel": predict_command(
+            served, "savedmodel", test, "--model", "savedmodel"
+        ),
+        # A run named as dcp compare and dcp report name one.
+        "tflite-int8": predict_command(
+            served,
+            "tflite-int8",
+            test,
+            "--model",
+            "tflite-int8",
+            "--run",
+            latest,
+            "--name",
+            served.config.pipeline.name,
+            "--data-root",
+            served.config.etl.output,
+        ),
+    }
+    return {
+        kind: {row["path"]: row for row in kind_rows}
+        for kind, kind_rows in rows.items()
+    }
+
+
+def accuracy(rows: dict[str, dict[str, str]]) -> float:
+    """Of the readable images, how many are predicted as their folder."""
+    readable = [r for r in rows.values() if not r["unreadable"]]
+    return float(
+        np.mean([Path(r["path"]).parent.name == r["class"] for r in readable])
+    )
+
+
+@pytest.mark.e2e
+def test_each_model_kind_predicts_the_test_images_well_above_chance(
+    served, test_predictions
+):
+    files = sorted(
+        str(p) for p in (served.raw / "test").rglob("*") if p.is_file()
+    )
+    for kind, rows in test_predictions.items():
+        # Every file has its row, a broken one with the reason.
+        assert sorted(rows) == files, kind
+        assert all(r["class"] or r["unreadable"] for r in rows.values())
+        print(f"{kind}: accuracy {accuracy(rows):.3f} on the test images")
+        assert accuracy(rows) > 0.6, kind  # chance: 0.1
+
+
+@pytest.mark.e2e
+def test_the_pushed_model_is_the_runs_and_int8_agrees_with_it(
+    test_predictions,
+):
+    pushed = test_predictions["pushed"]
+    saved = test_predictions["savedmodel"]
+    int8 = test_predictions["tflite-int8"]
+    readable = [path for path, row in saved.items() if not row["unreadable"]]
+    assert all(pushed[p] == saved[p] for p in saved)
+    agreement = np.mean(
+        [int8[p]["class"] == saved[p]["class"] for p in readable]
+    )
+    print(f"int8 agrees with the SavedModel on {agreement:.3f} of the images")
+    assert agreement > 0.9
+
+
+@pytest.mark.e2e
+def test_a_video_of_test_digits_is_predicted_frame_by_frame(
+    served, test_predictions
+):
+    saved = test_predictions["savedmodel"]
+    images = [p for p, row in sorted(saved.items()) if not row["unreadable"]]
+    images = images[:: max(1, len(images) // 24)][:24]
+    frames = []
+    for path in images:
+        gray = np.asarray(Image.open(path).convert("L").resize((64, 64)))
+        frames.append(np.repeat(gray[..., None], 3, axis=2))
+    video = write_video(served.root / "video" / "digits.mp4", frames)
+
+    rows = predict_command(served, "video", str(video), "--annotate")
+
+    assert [row["frame"] for row in rows] == [str(i) for i in range(24)]
+    classes = [saved[path]["class"] for path in images]
+    agreement = np.mean([row["class"] for row in rows] == np.array(classes))
+    print(f"video frames agree with their images on {agreement:.3f}")
+    assert agreement > 0.8
+    copy = imageio.mimread(
+        served.root / "predict" / "video" / "annotated" / "digits.mp4.mp4",
+        format=FFMPEG,
+    )
+    assert len(copy) == len(frames)
