@@ -30,7 +30,8 @@ _PROGRESS_SECONDS = 10.0
 class PredictionSummary:
     inputs: int  # files, a video counting once
     videos: int
-    predicted: int  # images and video frames
+    images: int  # predicted
+    frames: int  # of videos, predicted
     unreadable: int  # rows with a reason
     csv: Path
     annotated: Path | None
@@ -38,10 +39,10 @@ class PredictionSummary:
 
     def format(self) -> str:
         line = (
-            f"{self.model}: predicted {self.predicted} images and frames of"
-            f" {self.inputs} inputs ({self.videos} videos);"
-            f" {self.unreadable} unreadable, listed with the reason."
-            f" CSV: {self.csv}"
+            f"Predicted {self.images} images and {self.frames} frames of"
+            f" {self.videos} videos, {self.inputs} inputs, with the"
+            f" {self.model}; {self.unreadable} unreadable, with the reason"
+            f" in the CSV. CSV: {self.csv}"
         )
         if self.annotated is not None:
             line += f"; annotated copies: {self.annotated}"
@@ -107,7 +108,7 @@ def predict_files(
     sources = find_sources(paths)
     output_dir.mkdir(parents=True, exist_ok=True)
     annotated = output_dir / ANNOTATED_DIR if annotate_copies else None
-    counts = {"predicted": 0, "unreadable": 0}
+    counts = {"images": 0, "frames": 0, "unreadable": 0}
     copies = _Annotator(annotated) if annotated is not None else None
     started = last_report = time.monotonic()
     with (output_dir / CSV_FILE).open("w", newline="") as file:
@@ -123,15 +124,16 @@ def predict_files(
                 score = scores[id(frame)]
                 name = class_names[int(score.argmax())]
                 confidence = float(score.max())
-                counts["predicted"] += 1
+                counts["images" if frame.index is None else "frames"] += 1
                 writer.writerow(_row(frame, name, f"{confidence:.4f}", ""))
                 if copies is not None:
                     copies.add(frame, label_text(name, confidence))
             if time.monotonic() - last_report > _PROGRESS_SECONDS:
                 last_report = time.monotonic()
                 logging.info(
-                    "predict: %d images and frames, %d unreadable, %.0f s",
-                    counts["predicted"],
+                    "predict: %d images, %d frames, %d unreadable, %.0f s",
+                    counts["images"],
+                    counts["frames"],
                     counts["unreadable"],
                     last_report - started,
                 )
@@ -140,7 +142,8 @@ def predict_files(
     return PredictionSummary(
         inputs=len(sources),
         videos=sum(source.is_video for source in sources),
-        predicted=counts["predicted"],
+        images=counts["images"],
+        frames=counts["frames"],
         unreadable=counts["unreadable"],
         csv=output_dir / CSV_FILE,
         annotated=annotated,

@@ -196,11 +196,12 @@ def test_every_image_and_frame_gets_a_row_and_bad_inputs_a_reason(
     readable = [r for r in rows if not r["unreadable"]]
     assert all(0.5 <= float(r["confidence"]) <= 1 for r in readable)
     assert (summary.inputs, summary.videos) == (6, 1)
-    assert (summary.predicted, summary.unreadable) == (9, 2)
+    assert (summary.images, summary.frames, summary.unreadable) == (3, 6, 2)
     assert model.examples == 9
-    assert "9 images and frames of 6 inputs (1 videos); 2 unreadable" in (
-        summary.format()
+    assert summary.format().startswith(
+        "Predicted 3 images and 6 frames of 1 videos, 6 inputs,"
     )
+    assert "2 unreadable" in summary.format()
 
 
 def test_a_broken_video_is_listed_as_unreadable(tmp_path):
