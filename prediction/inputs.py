@@ -147,6 +147,7 @@ def _video_frames(source: Source) -> Iterator[Frame]:
         except (OSError, RuntimeError, ValueError) as error:
             # Frames up to here stand; the rest of the file is lost.
             yield Frame(source, index, b"", None, _video_error(error))
+            return
     if index == 0:
         yield Frame(source, None, b"", None, "a video without frames")
 

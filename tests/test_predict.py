@@ -28,6 +28,7 @@ from prediction.inputs import (
     find_sources,
     read_frames,
 )
+from prediction.models import pushed_model
 from prediction.predict_job import COLUMNS, predict_files
 from tests.conftest import save
 from tests.new_data_run import SmallRun, served_run
@@ -214,6 +215,18 @@ def test_a_broken_video_is_listed_as_unreadable(tmp_path):
     (row,) = read_csv(tmp_path / "out" / "predictions.csv")
     assert row["class"] == ""
     assert "not a readable video" in row["unreadable"]
+
+
+def test_the_pushed_model_is_the_latest_push(tmp_path):
+    for version in ("1700000000", "1800000000", "999"):
+        (tmp_path / "serving" / version).mkdir(parents=True)
+    (tmp_path / "serving" / "notes").mkdir()
+
+    files = pushed_model(str(tmp_path / "serving"))
+
+    assert files.saved_model == f"{tmp_path}/serving/1800000000"
+    with pytest.raises(ValueError, match="nowhere: no pushed model"):
+        pushed_model(str(tmp_path / "nowhere"))
 
 
 def test_annotation_draws_the_label_on_an_enlarged_copy(digit_images):
