@@ -70,19 +70,20 @@ def find_sources(paths: list[Path]) -> list[Source]:
             files += sorted(p for p in path.rglob("*") if p.is_file())
         else:
             files.append(path)
-    files = list(dict.fromkeys(files))
     if not files:
         raise ValueError(
             f"{', '.join(map(str, paths))}: no files; give image files,"
             " folders of them or video files"
         )
+    # Resolved file → the path as given, the first time it is given.
+    first: dict[Path, Path] = {}
+    for file in files:
+        first.setdefault(file.resolve(), file)
     # Relative to the common folder, so that two files of one name in
     # different folders keep their places apart.
-    resolved = [file.resolve() for file in files]
-    root = Path(os.path.commonpath([full.parent for full in resolved]))
+    root = Path(os.path.commonpath([full.parent for full in first]))
     return [
-        Source(file, full.relative_to(root))
-        for file, full in zip(files, resolved, strict=True)
+        Source(file, full.relative_to(root)) for full, file in first.items()
     ]
 
 

@@ -115,7 +115,11 @@ def test_a_frame_becomes_the_example_the_etl_makes_of_its_file(
 
 def test_sources_keep_their_layout_below_the_common_folder(inputs):
     sources = find_sources(
-        [inputs / "a" / "digit.png", inputs / "b", inputs / "a" / "digit.png"]
+        [
+            inputs / "a" / "digit.png",
+            inputs / "b",
+            inputs / "a" / ".." / "a" / "digit.png",
+        ]
     )
 
     assert [s.relative.as_posix() for s in sources] == [
