@@ -122,6 +122,7 @@ def predict_files(
                     writer.writerow(_row(frame, "", "", frame.unreadable))
                     continue
                 score = scores[id(frame)]
+                _check_classes(score, class_names)
                 name = class_names[int(score.argmax())]
                 confidence = float(score.max())
                 counts["images" if frame.index is None else "frames"] += 1
@@ -157,6 +158,16 @@ def _predict(model: Model, batch: list[Frame]) -> dict[int, np.ndarray]:
     if not examples:
         return {}
     return dict(zip(map(id, readable), model.predict(examples), strict=True))
+
+
+def _check_classes(scores: np.ndarray, class_names: list[str]) -> None:
+    if scores.shape[-1] != len(class_names):
+        raise ValueError(
+            f"the model scores {scores.shape[-1]} classes, but the run's"
+            f" classes.json names {len(class_names)}: the model was trained"
+            " on another dataset; pass the --name (or --run, --data-root)"
+            " of the run that trained it"
+        )
 
 
 def _batches(sources: list[Source]) -> Iterator[list[Frame]]:

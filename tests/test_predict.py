@@ -233,6 +233,13 @@ def test_the_pushed_model_is_the_latest_push(tmp_path):
         pushed_model(str(tmp_path / "nowhere"))
 
 
+def test_a_model_of_other_classes_is_refused(inputs, tmp_path):
+    with pytest.raises(ValueError, match="scores 2 classes, but the run's"):
+        predict_files(
+            [inputs / "a"], BrightnessModel(), ["0", "1", "2"], tmp_path
+        )
+
+
 def test_annotation_draws_the_label_on_an_enlarged_copy(digit_images):
     image = png_bytes(digit_images[0])
 
