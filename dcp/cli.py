@@ -58,7 +58,7 @@ commands:
   shift     how a new image set differs from the training data
               dcp shift ~/new-photos --candidates ~/more-photos
   predict   the model on images, folders or a video: a CSV, annotated
-              dcp predict data/raw/test/3/test-0001.png
+              dcp predict photo.png data/raw/test/3
               dcp predict data/raw/test --model tflite-int8
               dcp predict clip.mp4 --annotate --output outputs/clip
   kubeflow  compile for Kubeflow Pipelines 2, and submit a run

@@ -73,7 +73,12 @@ class ModelFiles:
         return SavedModel(self.saved_model)
 
     def describe(self) -> str:
-        return f"{self.kind} model {self.tflite or self.saved_model}"
+        what = {
+            "pushed": "pushed model",
+            "savedmodel": "run's SavedModel",
+            "tflite-int8": "run's int8 TFLite model",
+        }[self.kind]
+        return f"{what} {self.tflite or self.saved_model}"
 
 
 def pushed_model(serving_dir: str) -> ModelFiles:

@@ -379,7 +379,7 @@ def test_each_model_kind_predicts_the_test_images_well_above_chance(
         str(p) for p in (served.raw / "test").rglob("*") if p.is_file()
     )
     for kind, rows in test_predictions.items():
-        # Every file has its row, a broken one with the reason.
+        # Every file has its row.
         assert sorted(rows) == files, kind
         assert all(r["class"] or r["unreadable"] for r in rows.values())
         print(f"{kind}: accuracy {accuracy(rows):.3f} on the test images")
