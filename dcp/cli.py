@@ -17,7 +17,13 @@ from pathlib import Path  # noqa: E402
 from typing import get_args  # noqa: E402
 
 from components.settings import OnBadFile  # noqa: E402
-from dcp.commands import augment, compare, fix, new_data  # noqa: E402
+from dcp.commands import (  # noqa: E402
+    augment,
+    compare,
+    fix,
+    new_data,
+    predict,
+)
 from dcp.config import Config, ConfigError, load_config  # noqa: E402
 from pipeline.console import configure_logging  # noqa: E402
 
@@ -51,6 +57,10 @@ commands:
               dcp autolabel data/raw/unlabeled --threshold 0.9
   shift     how a new image set differs from the training data
               dcp shift ~/new-photos --candidates ~/more-photos
+  predict   the model on images, folders or a video: a CSV, annotated
+              dcp predict photo.png data/raw/test/3
+              dcp predict data/raw/test --model tflite-int8
+              dcp predict clip.mp4 --annotate --output outputs/clip
   kubeflow  compile for Kubeflow Pipelines 2, and submit a run
               dcp kubeflow compile --image REGISTRY/dcp:1 \\
                 --pipeline-root gs://BUCKET/tfx --data-root gs://BUCKET/data
@@ -302,6 +312,7 @@ def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     augment.add_parser(commands)
     compare.add_parser(commands)
     new_data.add_parser(commands)
+    predict.add_parser(commands)
     kubeflow = commands.add_parser(
         "kubeflow", help="compile for and submit to Kubeflow Pipelines 2"
     ).add_subparsers(dest="action", required=True, metavar="ACTION")

@@ -1,6 +1,6 @@
 """Imports point one way, down the layers:
 
-  dcp → iteration → pipeline → components, models
+  dcp → iteration, prediction → pipeline → components, models
 
 A module imports packages of its own layer and of the layers below it,
 never one above: so each layer reads without the ones on top of it.
@@ -19,6 +19,7 @@ from tests.conftest import REPO
 LAYERS = {
     "dcp": 3,
     "iteration": 2,
+    "prediction": 2,
     "pipeline": 1,
     "components": 0,
     "models": 0,

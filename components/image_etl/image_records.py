@@ -58,6 +58,13 @@ def load_image_record(
             f"unreadable file ({error})",
             fix="check that the file exists and that you may read it",
         ) from None
+    return image_record(data, source, label)
+
+
+def image_record(data: bytes, source: SourceImage, label: int) -> ImageRecord:
+    """The record of an image file's bytes `data`, as the ETL makes it;
+    raise BadImageError if unusable. For images that are not files, such
+    as a video's frames encoded as PNG."""
     decoded = decode_image(data)
     height, width, channels = decoded.pixels.shape
     return ImageRecord(

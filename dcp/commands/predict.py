@@ -1,0 +1,77 @@
+"""The `dcp predict` subcommand."""
+
+import argparse
+from pathlib import Path
+from typing import get_args
+
+from dcp.config import Config
+from prediction.models import ModelKind
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    predict = commands.add_parser(
+        "predict",
+        help="apply the model to images, folders or videos"
+        " (dcp predict PATH...)",
+        description="Predict the class of each image, of each image below"
+        " a folder and of each frame of a video file, with the pushed"
+        " model or a run's SavedModel or int8 TFLite model. Writes"
+        " predictions.csv (path, frame, class, confidence, unreadable:"
+        " every input that cannot be read is listed with the reason) and,"
+        " with --annotate, copies with the class and confidence drawn on"
+        " each image or frame.",
+    )
+    predict.add_argument(
+        "paths", nargs="+", metavar="PATH", help="image, folder or video"
+    )
+    predict.add_argument(
+        "--model",
+        choices=get_args(ModelKind),
+        default="pushed",
+        help="pushed: the latest in pipeline.serving_dir (default);"
+        " savedmodel or tflite-int8: the run's Trainer or TFLiteExport",
+    )
+    predict.add_argument(
+        "--run",
+        dest="run_id",
+        metavar="RUN",
+        help="run id of the model and class names (default: latest)",
+    )
+    predict.add_argument(
+        "--name",
+        help="pipeline name (default: pipeline.name; for a dcp run --data"
+        " DIR run, the folder's name)",
+    )
+    predict.add_argument(
+        "--data-root",
+        help="the run's ETL output, for its class names (default: the one"
+        " it read)",
+    )
+    predict.add_argument(
+        "--annotate",
+        action="store_true",
+        help="also write copies with the class and confidence drawn on",
+    )
+    predict.add_argument(
+        "--output", metavar="DIR", help="folder (default: outputs/predict)"
+    )
+    predict.set_defaults(run=_predict)
+
+
+def _predict(
+    args: argparse.Namespace, config: Config, beam_args: list[str]
+) -> None:
+    from prediction.predict_job import predict
+
+    summary = predict(
+        [Path(path) for path in args.paths],
+        kind=args.model,
+        metadata_path=config.pipeline.metadata,
+        pipeline_name=args.name or config.pipeline.name,
+        run_id=args.run_id,
+        serving_dir=config.pipeline.serving_dir,
+        data_root=args.data_root,
+        output_dir=Path(args.output or "outputs/predict"),
+        annotate_copies=args.annotate,
+    )
+    print(summary.format())

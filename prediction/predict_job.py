@@ -1,0 +1,219 @@
+"""`dcp predict`: a model applied to every frame of the inputs, into a
+CSV and, on request, annotated copies."""
+
+import csv
+import dataclasses
+import logging
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+from tfx import v1 as tfx
+from tfx.dsl.io import fileio
+
+from components.image_etl.etl import read_classes
+from pipeline.run_results import run_data_root
+from prediction.annotation import VideoWriter, annotate, annotated_path
+from prediction.annotation import label as label_text
+from prediction.inputs import Frame, Source, find_sources, read_frames
+from prediction.models import Model, ModelKind, pushed_model, run_model
+
+CSV_FILE = "predictions.csv"
+ANNOTATED_DIR = "annotated"
+COLUMNS = ("path", "frame", "class", "confidence", "unreadable")
+_BATCH = 64
+_PROGRESS_SECONDS = 10.0
+
+
+@dataclasses.dataclass(frozen=True)
+class PredictionSummary:
+    inputs: int  # files, a video counting once
+    videos: int
+    images: int  # predicted
+    frames: int  # of videos, predicted
+    unreadable: int  # rows with a reason
+    csv: Path
+    annotated: Path | None
+    model: str = ""  # which, and where
+
+    def format(self) -> str:
+        line = (
+            f"Predicted {self.images} images and {self.frames} frames of"
+            f" {self.videos} videos, {self.inputs} inputs, with the"
+            f" {self.model}; {self.unreadable} unreadable, with the reason"
+            f" in the CSV. CSV: {self.csv}"
+        )
+        if self.annotated is not None:
+            line += f"; annotated copies: {self.annotated}"
+        return line
+
+
+def predict(
+    paths: list[Path],
+    *,
+    kind: ModelKind,
+    metadata_path: str,
+    pipeline_name: str,
+    run_id: str | None,
+    serving_dir: str,
+    data_root: str | None,
+    output_dir: Path,
+    annotate_copies: bool,
+) -> PredictionSummary:
+    """`dcp predict`: the pushed model in `serving_dir` (kind "pushed"),
+    or the run `run_id`'s (None: the latest) SavedModel or int8 TFLite
+    model, applied to `paths`; class names from the ETL output the run
+    read, or `data_root`."""
+    if not fileio.exists(metadata_path):
+        raise ValueError(
+            f"{metadata_path}: no metadata store; run the pipeline first"
+            " (dcp pipeline) or set pipeline.metadata in params.yaml"
+        )
+    connection = tfx.orchestration.metadata.sqlite_metadata_connection_config(
+        metadata_path
+    )
+    files = (
+        pushed_model(serving_dir)
+        if kind == "pushed"
+        else run_model(kind, connection, pipeline_name, run_id)
+    )
+    class_names = read_classes(
+        data_root or run_data_root(connection, pipeline_name, run_id)
+    )
+    logging.info("predict: loading the %s", files.describe())
+    summary = predict_files(
+        paths,
+        files.load(),
+        class_names,
+        output_dir,
+        annotate_copies=annotate_copies,
+    )
+    return dataclasses.replace(summary, model=files.describe())
+
+
+def predict_files(
+    paths: list[Path],
+    model: Model,
+    class_names: list[str],
+    output_dir: Path,
+    *,
+    annotate_copies: bool = False,
+) -> PredictionSummary:
+    """Predict every image and video frame of `paths` (files or folders)
+    with `model` into output_dir/predictions.csv, one row per image or
+    frame, and per input that cannot be read with the reason; with
+    `annotate_copies`, copies in output_dir/annotated/ keep the inputs'
+    layout below their common folder."""
+    sources = find_sources(paths)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    annotated = output_dir / ANNOTATED_DIR if annotate_copies else None
+    counts = {"images": 0, "frames": 0, "unreadable": 0}
+    copies = _Annotator(annotated) if annotated is not None else None
+    started = last_report = time.monotonic()
+    with (output_dir / CSV_FILE).open("w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(COLUMNS)
+        for batch in _batches(sources):
+            scores = _predict(model, batch)
+            for frame in batch:
+                if id(frame) not in scores:
+                    counts["unreadable"] += 1
+                    writer.writerow(_row(frame, "", "", frame.unreadable))
+                    continue
+                score = scores[id(frame)]
+                _check_classes(score, class_names)
+                name = class_names[int(score.argmax())]
+                confidence = float(score.max())
+                counts["images" if frame.index is None else "frames"] += 1
+                writer.writerow(_row(frame, name, f"{confidence:.4f}", ""))
+                if copies is not None:
+                    copies.add(frame, label_text(name, confidence))
+            if time.monotonic() - last_report > _PROGRESS_SECONDS:
+                last_report = time.monotonic()
+                logging.info(
+                    "predict: %d images, %d frames, %d unreadable, %.0f s",
+                    counts["images"],
+                    counts["frames"],
+                    counts["unreadable"],
+                    last_report - started,
+                )
+        if copies is not None:
+            copies.close()
+    return PredictionSummary(
+        inputs=len(sources),
+        videos=sum(source.is_video for source in sources),
+        images=counts["images"],
+        frames=counts["frames"],
+        unreadable=counts["unreadable"],
+        csv=output_dir / CSV_FILE,
+        annotated=annotated,
+    )
+
+
+def _predict(model: Model, batch: list[Frame]) -> dict[int, np.ndarray]:
+    """id of each readable frame of `batch` → its scores."""
+    readable = [frame for frame in batch if frame.example is not None]
+    examples = [frame.example for frame in batch if frame.example is not None]
+    if not examples:
+        return {}
+    return dict(zip(map(id, readable), model.predict(examples), strict=True))
+
+
+def _check_classes(scores: np.ndarray, class_names: list[str]) -> None:
+    if scores.shape[-1] != len(class_names):
+        raise ValueError(
+            f"the model scores {scores.shape[-1]} classes, but the run's"
+            f" classes.json names {len(class_names)}: the model was trained"
+            " on another dataset; pass the --name (or --run, --data-root)"
+            " of the run that trained it"
+        )
+
+
+def _batches(sources: list[Source]) -> Iterator[list[Frame]]:
+    """The frames of all sources in order, in lists of up to _BATCH
+    readable frames and the unreadable ones among them."""
+    batch: list[Frame] = []
+    for source in sources:
+        if source.is_video:
+            logging.info("predict: reading the video %s", source.path)
+        for frame in read_frames(source):
+            batch.append(frame)
+            if sum(bool(f.example) for f in batch) == _BATCH:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
+
+
+def _row(frame: Frame, name: str, confidence: str, reason: str) -> list:
+    index = "" if frame.index is None else frame.index
+    return [str(frame.source.path), index, name, confidence, reason]
+
+
+class _Annotator:
+    """Writes annotated images, and videos frame by frame, below `root`."""
+
+    def __init__(self, root: Path):
+        self._root = root
+        self._video: tuple[Source, VideoWriter] | None = None
+
+    def add(self, frame: Frame, text: str) -> None:
+        picture = annotate(frame.image, text)
+        source = frame.source
+        path = annotated_path(
+            self._root, source.relative, video=source.is_video
+        )
+        if not source.is_video:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            picture.save(path)
+            return
+        if self._video is None or self._video[0] != source:
+            self.close()
+            self._video = (source, VideoWriter(path, frame.fps))
+        self._video[1].append(picture)
+
+    def close(self) -> None:
+        if self._video is not None:
+            self._video[1].close()
+            self._video = None
