@@ -8,7 +8,8 @@ in one run:
     Trainer does it (train split, best checkpoint by val accuracy);
   - each label signal, and the mean of their probabilities: time, and
     the ranking's average precision and precision in the top 50 and 100
-    of the reviewed images, against the reviewers' `issue`;
+    of the reviewed images, against the reviewers' `issue`; for the
+    auditor also each of its views alone;
   - the report's suggested actions (with the duplicate and image-property
     findings, as the pipeline makes them) against the reviewers'
     `action` and `label_after`;
@@ -193,6 +194,12 @@ def main() -> None:
                 ),
             }
             print(json.dumps({label: results[label]}), flush=True)
+            # What each of the auditor's views adds, over the same rounds.
+            for view in per_round[-1].views:
+                averaged = np.mean([e.views[view] for e in per_round], axis=0)
+                results[f"{label}: {view} alone"] = score_ranking(
+                    table, labels, averaged, plan, review
+                )
     if "auditor" in probabilities and "cross_train" in probabilities:
         mean = (probabilities["auditor"] + probabilities["cross_train"]) / 2
         results["auditor+cross_train"] = {

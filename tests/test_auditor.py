@@ -9,7 +9,11 @@ from PIL import Image
 from sklearn.datasets import load_digits
 
 from components.embedded_dataset.digits import render_digit
-from components.label_issues.auditor import auditor_probabilities
+from components.label_issues.auditor import (
+    AUGMENTED_SOFTMAX,
+    NEIGHBOURS,
+    auditor_probabilities,
+)
 from components.label_issues.folds import plan_folds
 from components.label_issues.ink_images import ink_crop, ink_crops
 from components.label_issues.ranking import rank_labels
@@ -82,12 +86,22 @@ def test_the_auditor_ranks_flipped_digits_at_the_top():
     labels = truth.copy()
     labels[flipped] = (truth[flipped] + rng.integers(1, 10, flips)) % 10
     plan = plan_folds(labels, DIGITS, folds=4, seed=SEED)
-    probabilities, atypicality = auditor_probabilities(
+    probabilities, atypicality, views = auditor_probabilities(
         images, labels, plan, num_classes=10, epochs=15, seed=SEED
     )
     assert atypicality.shape == (n,) and (atypicality > 0).all()
     np.testing.assert_allclose(probabilities.sum(axis=1), 1, atol=1e-4)
     assert (probabilities.argmax(axis=1) == truth).mean() > 0.85
+    for view in views.values():
+        np.testing.assert_allclose(view.sum(axis=1), 1, atol=1e-4)
+    np.testing.assert_allclose(
+        probabilities,
+        (views[AUGMENTED_SOFTMAX] + views[NEIGHBOURS]) / 2,
+        atol=1e-6,
+    )
+    # A flipped digit's neighbours mostly carry its true label.
+    neighbours = views[NEIGHBOURS][flipped]
+    assert (neighbours.argmax(axis=1) == truth[flipped]).mean() > 0.8
     paths = [f"train/{label}/{i:04d}.png" for i, label in enumerate(labels)]
     ranked = rank_labels(paths, labels, probabilities)
     flipped_paths = {paths[i] for i in flipped}
@@ -109,7 +123,7 @@ def test_a_tiny_skewed_set_is_judged_where_it_can_be():
     plan = plan_folds(labels, ["0", "1", "2"], folds=5, seed=SEED)
     assert len(plan.folds) == 3 and not plan.judged[-1]
 
-    probabilities, atypicality = auditor_probabilities(
+    probabilities, atypicality, views = auditor_probabilities(
         images, labels, plan, num_classes=3, epochs=2, seed=SEED
     )
 
@@ -122,3 +136,4 @@ def test_a_tiny_skewed_set_is_judged_where_it_can_be():
     )
     assert len(ranked) == len(picked) - 1
     assert not probabilities[-1].any()
+    assert not any(view[-1].any() for view in views.values())

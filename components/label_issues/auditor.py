@@ -49,6 +49,10 @@ _NEIGHBOURS = 20
 
 _AUGMENTATION = "augmentation"
 _EMBEDDING = "embedding"
+# The views of each held-out image that the probabilities combine.
+SOFTMAX = "softmax"
+AUGMENTED_SOFTMAX = "augmented softmax"
+NEIGHBOURS = "neighbours' labels"
 
 
 def auditor_probabilities(
@@ -59,14 +63,16 @@ def auditor_probabilities(
     num_classes: int,
     epochs: int,
     seed: int,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """Out of sample, for every judged image (other rows stay 0):
     [n, num_classes] probabilities, each image judged by an auditor
-    trained on the other folds (the mean of its test-time-augmented
-    softmax and its neighbours' labels); and [n] atypicality, how far the image
-    lies from the images that auditor learnt from, in its embedding
-    space (cleanlab's k-nearest-neighbour outlier score as a distance,
-    -log(score)). An image of no class lies far from every class.
+    trained on the other folds (the mean of the AUGMENTED_SOFTMAX and
+    NEIGHBOURS views); [n] atypicality, how far the image lies from the
+    images that auditor learnt from, in its embedding space (cleanlab's
+    k-nearest-neighbour outlier score as a distance, -log(score)): an
+    image of no class lies far from every class; and each view's own
+    [n, num_classes] probabilities, by name (SOFTMAX, the plain one, is
+    there to compare).
 
     Args:
       images: [n, size, size, 1] ink crops (ink_images.ink_crops).
@@ -76,7 +82,10 @@ def auditor_probabilities(
       epochs: per fold.
       seed: of the weights, the augmentation and the shuffling.
     """
-    probabilities = np.zeros((len(labels), num_classes), np.float32)
+    views = {
+        view: np.zeros((len(labels), num_classes), np.float32)
+        for view in (SOFTMAX, AUGMENTED_SOFTMAX, NEIGHBOURS)
+    }
     atypicality = np.zeros(len(labels))
     for fold, (fit, held_out) in enumerate(plan.folds, start=1):
         started = time.monotonic()
@@ -93,10 +102,15 @@ def auditor_probabilities(
         embed = tf.keras.Model(model.input, model.get_layer(_EMBEDDING).output)
         known = embed.predict(images[fit], batch_size=256, verbose=0)
         unknown = embed.predict(images[held_out], batch_size=256, verbose=0)
-        probabilities[held_out] = (
-            _augmented_softmax(model, images[held_out])
-            + _neighbour_labels(known, labels[fit], unknown, num_classes)
-        ) / 2
+        views[SOFTMAX][held_out] = model.predict(
+            images[held_out], batch_size=256, verbose=0
+        )
+        views[AUGMENTED_SOFTMAX][held_out] = _augmented_softmax(
+            model, images[held_out]
+        )
+        views[NEIGHBOURS][held_out] = _neighbour_labels(
+            known, labels[fit], unknown, num_classes
+        )
         atypicality[held_out] = _distances(known, unknown)
         logging.info(
             "Label issues: auditor fold %d of %d trained on %d images for"
@@ -107,7 +121,8 @@ def auditor_probabilities(
             epochs,
             time.monotonic() - started,
         )
-    return probabilities, atypicality
+    probabilities = (views[AUGMENTED_SOFTMAX] + views[NEIGHBOURS]) / 2
+    return probabilities, atypicality, views
 
 
 def _augmented_softmax(

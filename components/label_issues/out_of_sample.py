@@ -51,6 +51,9 @@ class OutOfSample:
     # [n] the auditor's distance from the images it learnt from (see
     # auditor.py); None for the methods that do not measure it.
     atypicality: np.ndarray | None = None
+    # The auditor's separate views that `probabilities` combines, by
+    # name (auditor.py), for benchmarks; empty for the other methods.
+    views: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
 
 
 def out_of_sample(
