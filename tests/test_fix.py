@@ -31,7 +31,7 @@ from components.quality_report.suggested_actions import (
 )
 from dcp.cli import main
 from iteration import data_versions
-from iteration.fixes.fix_job import fix_data, undo_last_version
+from iteration.fixes.fix_job import FixResult, fix_data, undo_last_version
 from iteration.fixes.plan import plan_fixes
 
 DVC = str(Path(sys.executable).with_name("dvc"))
@@ -455,6 +455,9 @@ def test_fix_leaves_every_file_of_test_byte_identical(repo):
         ("remove", "val/1/leak.png"),
     ]
     summary = result.format(str(images), "DATA_CHANGELOG.md")
+    assert (
+        "1 rows skipped (1 test changes only if --splits names it)" in summary
+    )
     assert "test/1/t1.png: test changes only if --splits names it" in summary
     assert "test/0/t0.png: test is never changed automatically" in summary
 
@@ -552,3 +555,19 @@ def test_a_blank_flagged_as_a_label_issue_too_is_removed_not_relabelled(
     assert [why for _, why in result.skipped] == [
         "train/0/blank.png: changed by an earlier row"
     ]
+
+
+def test_the_summary_counts_skipped_rows_by_reason():
+    skipped = (
+        (2, "train/0/a.png: removed by line 3"),
+        (4, "test/0/b.png: test changes only if --splits names it"),
+        (5, "train/1/c.png: removed by line 7"),
+    )
+
+    summary = FixResult("data-v1", None, (), skipped).format("images", "log")
+
+    assert (
+        "3 rows skipped (2 removed by another row, 1 test changes only if"
+        " --splits names it):" in summary
+    )
+    assert "line 4: test/0/b.png: test changes only if --splits" in summary
