@@ -392,6 +392,11 @@ def test_a_row_of_test_changes_only_by_its_own_action_with_test_named(
     )
 
 
+def test_a_misspelt_split_is_refused(images):
+    with pytest.raises(ValueError, match=r"--splits names tset, not a split"):
+        plan_fixes([], images, splits=["train", "tset"])
+
+
 @pytest.mark.parametrize("issue", [EXACT_DUPLICATE, NEAR_DUPLICATE])
 @pytest.mark.parametrize(
     "path, original",

@@ -64,6 +64,7 @@ def plan_fixes(
     Raises ValueError listing every row that cannot be applied, before
     anything is changed.
     """
+    _check_splits(splits, data_dir)
     steps: dict[str, FixStep] = {}  # by path, in row order
     skipped: list[tuple[int, str]] = []
     left: dict[str, tuple[int, str]] = {}  # by path: left for review
@@ -239,6 +240,22 @@ def _copy_to_remove(path: str, original: str, data_dir: Path) -> str:
     ):
         return original
     return path
+
+
+def _check_splits(splits: Sequence[str] | None, data_dir: Path) -> None:
+    """ValueError if `splits` names a split `data_dir` does not have: a
+    misspelt test would leave test unnamed."""
+    present = {
+        split.name
+        for split in data_dir.iterdir()
+        if split.is_dir() and split.name != TRASH
+    }
+    unknown = sorted(set(splits or ()) - present)
+    if unknown:
+        raise ValueError(
+            f"--splits names {', '.join(unknown)}, not a split of"
+            f" {data_dir} ({', '.join(sorted(present))})"
+        )
 
 
 def _class_names(data_dir: Path) -> set[str]:
