@@ -110,11 +110,12 @@ def test_a_taken_name_gets_a_number(tmp_path, digit_images):
 @pytest.fixture
 def data_dir(tmp_path, digit_images) -> Path:
     """A raw image folder with one train image of class 3 named 0.png,
-    a val image, and an unlabeled pool of three images."""
+    a val and a test image, and an unlabeled pool of three images."""
     data = tmp_path / "raw"
     for path, image in (
         ("train/3/0.png", digit_images[3]),
         ("val/3/1.png", digit_images[13]),
+        ("test/3/0.png", digit_images[33]),
         ("unlabeled/0.png", digit_images[23]),
         ("unlabeled/more/1.png", digit_images[4]),
         ("unlabeled/2.png", digit_images[5]),
@@ -159,8 +160,11 @@ def test_images_inside_the_data_folder_are_moved_to_train(data_dir):
         "train/3/0-1.png",
         "train/4/1.png",
         "val/3/1.png",
+        "test/3/0.png",
         "unlabeled/2.png",
     }
+    for held_out in ("val/3/1.png", "test/3/0.png"):
+        assert after[held_out] == before[held_out]
 
 
 def test_images_outside_the_data_folder_are_copied(tmp_path, data_dir):
@@ -179,7 +183,7 @@ def test_images_outside_the_data_folder_are_copied(tmp_path, data_dir):
     assert f"copied from {outside}/2.png" in change.reason
 
 
-@pytest.mark.parametrize("folder", ["train", "val/3", "."])
+@pytest.mark.parametrize("folder", ["train", "val/3", "test", "."])
 def test_a_labelled_split_cannot_be_autolabelled(data_dir, folder):
     with pytest.raises(ValueError, match="lies inside the labelled splits"):
         check_folders(data_dir / folder, data_dir)

@@ -21,6 +21,7 @@ from components.quality_report.report_data import (
     BROKEN_FILE,
     EXACT_DUPLICATE,
     LABEL_ISSUE,
+    NEAR_DUPLICATE,
     OUTLIER,
     Finding,
 )
@@ -30,7 +31,7 @@ from components.quality_report.suggested_actions import (
 )
 from dcp.cli import main
 from iteration import data_versions
-from iteration.fixes.fix_job import fix_data, undo_last_version
+from iteration.fixes.fix_job import FixResult, fix_data, undo_last_version
 from iteration.fixes.plan import plan_fixes
 
 DVC = str(Path(sys.executable).with_name("dvc"))
@@ -284,7 +285,7 @@ def test_accepting_suggestions_keeps_eval_fixed(repo):
     )
 
 
-def test_a_leak_into_test_removes_the_other_copy(repo):
+def test_a_leak_into_test_removes_the_non_test_copy(repo):
     images = repo / "data" / "images"
     test_copy = images / "test" / "1" / "leak.png"
     test_copy.parent.mkdir(parents=True)
@@ -318,6 +319,152 @@ def test_a_leak_into_test_removes_the_other_copy(repo):
     assert [why for _, why in result.left_for_review] == [
         "test/1/leak.png: test is never changed automatically"
     ]
+
+
+def add_test_split(images: Path) -> None:
+    """test/0/t0.png and test/1/t1.png, mirrored val scans, and
+    test/1/leak.png, the bytes of val/1/leak.png: a val↔test leak."""
+    for label, source in (("0", "val/0/004.png"), ("1", "val/1/104.png")):
+        target = images / "test" / label / f"t{label}.png"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        Image.open(images / source).transpose(
+            Image.Transpose.FLIP_LEFT_RIGHT
+        ).save(target)
+    (images / "test" / "1" / "leak.png").write_bytes(
+        (images / "val" / "1" / "leak.png").read_bytes()
+    )
+
+
+@pytest.fixture
+def images(tmp_path: Path) -> Path:
+    """The digits of `repo` and a test split, without git or DVC."""
+    folder = tmp_path / "images"
+    write_digits(folder)
+    add_test_split(folder)
+    return folder
+
+
+@pytest.mark.parametrize(
+    "splits, applied",
+    [
+        (None, []),
+        (["train", "val"], []),
+        (["train", "val", "test"], ["test/0/t0.png", "test/1/t1.png"]),
+    ],
+)
+def test_a_row_of_test_changes_only_by_its_own_action_with_test_named(
+    images, splits, applied
+):
+    rows = [
+        {
+            "path": "test/0/t0.png",
+            "issue": LABEL_ISSUE,
+            "suggested_label": "2",
+            "action": "relabel",
+        },
+        {"path": "test/1/t1.png", "issue": OUTLIER, "action": "remove"},
+        {
+            "path": "test/1/leak.png",
+            "issue": LABEL_ISSUE,
+            "suggested_action": "relabel",
+            "suggested_label": "2",
+            "confidence": "1.0",
+        },
+    ]
+
+    plan = plan_fixes(
+        rows,
+        images,
+        accept_suggestions=True,
+        min_confidence=0.9,
+        splits=splits,
+    )
+
+    assert [step.path for step in plan.steps] == applied
+    assert [why for _, why in plan.skipped] == [
+        f"{path}: test changes only if --splits names it"
+        for path in ("test/0/t0.png", "test/1/t1.png")
+        if path not in applied
+    ]
+    # A suggestion for test is never accepted, named or not.
+    assert plan.left_for_review == (
+        (4, "test/1/leak.png: test is never changed automatically"),
+    )
+
+
+def test_a_misspelt_split_is_refused(images):
+    with pytest.raises(ValueError, match=r"--splits names tset, not a split"):
+        plan_fixes([], images, splits=["train", "tset"])
+
+
+@pytest.mark.parametrize("issue", [EXACT_DUPLICATE, NEAR_DUPLICATE])
+@pytest.mark.parametrize(
+    "path, original",
+    [
+        ("test/1/leak.png", "val/1/leak.png"),
+        ("val/1/leak.png", "test/1/leak.png"),
+    ],
+)
+@pytest.mark.parametrize("action", ["", "accept"])
+def test_a_val_test_leak_removes_the_val_copy(
+    images, issue, path, original, action
+):
+    row = {
+        "path": path,
+        "issue": issue,
+        "duplicate_of": original,
+        "suggested_action": "remove",
+        "confidence": "1.0",
+        "action": action,
+    }
+
+    plan = plan_fixes(
+        [row], images, accept_suggestions=True, min_confidence=0.99
+    )
+
+    assert [(step.action, step.path) for step in plan.steps] == [
+        ("remove", "val/1/leak.png")
+    ]
+    assert plan.skipped == plan.left_for_review == ()
+
+
+def test_fix_leaves_every_file_of_test_byte_identical(repo):
+    images = repo / "data" / "images"
+    add_test_split(images)
+    findings = suggest_actions(
+        [
+            finding(
+                images,
+                "test/1/leak.png",
+                EXACT_DUPLICATE,
+                1.0,
+                duplicate_of="val/1/leak.png",
+            ),
+            finding(images, "test/0/t0.png", LABEL_ISSUE, 0.99),
+            finding(images, "test/1/t1.png", OUTLIER, 0.99),
+            finding(images, "train/0/001.png", LABEL_ISSUE, 0.95),
+        ],
+        {
+            "test/0/t0.png": LabelEvidence(0.0, "2", 0.99),
+            "train/0/001.png": LabelEvidence(0.01, "2", 0.97),
+        },
+    )
+    issues = issues_csv(repo, findings, {"test/1/t1.png": "remove"})
+    test_before = snapshot(images / "test")
+
+    result = fix(issues, images, accept_suggestions=True, min_confidence=0.9)
+
+    assert snapshot(images / "test") == test_before
+    assert sorted((c.action, c.path) for c in result.changes) == [
+        ("relabel", "train/0/001.png"),
+        ("remove", "val/1/leak.png"),
+    ]
+    summary = result.format(str(images), "DATA_CHANGELOG.md")
+    assert (
+        "1 rows skipped (1 test changes only if --splits names it)" in summary
+    )
+    assert "test/1/t1.png: test changes only if --splits names it" in summary
+    assert "test/0/t0.png: test is never changed automatically" in summary
 
 
 def test_a_relabel_to_an_unknown_class_is_refused(repo):
@@ -413,3 +560,19 @@ def test_a_blank_flagged_as_a_label_issue_too_is_removed_not_relabelled(
     assert [why for _, why in result.skipped] == [
         "train/0/blank.png: changed by an earlier row"
     ]
+
+
+def test_the_summary_counts_skipped_rows_by_reason():
+    skipped = (
+        (2, "train/0/a.png: removed by line 3"),
+        (4, "test/0/b.png: test changes only if --splits names it"),
+        (5, "train/1/c.png: removed by line 7"),
+    )
+
+    summary = FixResult("data-v1", None, (), skipped).format("images", "log")
+
+    assert (
+        "3 rows skipped (2 removed by another row, 1 test changes only if"
+        " --splits names it):" in summary
+    )
+    assert "line 4: test/0/b.png: test changes only if --splits" in summary

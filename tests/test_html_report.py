@@ -270,6 +270,14 @@ def test_the_summary_counts_the_suggested_actions(page):
     assert "Suggested actions, by finding: relabel 1, remove 1." in page
 
 
+def test_the_summary_counts_the_findings_in_test(report, page):
+    assert "3 findings on 3 images of test." in page
+    without_test = [f for f in report.findings if f.split != "test"]
+    assert "images of test" not in render_report(
+        dataclasses.replace(report, findings=without_test)
+    )
+
+
 def test_conflicting_duplicates_are_highlighted(parsed):
     rows = parsed.tables["duplicates-table"]
     classes = parsed.row_classes["duplicates-table"]

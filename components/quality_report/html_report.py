@@ -35,6 +35,7 @@ OUTLIER_ISSUES = tuple(
     if issue not in (LABEL_ISSUE, *DUPLICATE_ISSUES)
 )
 _SPLIT_ORDER = ("train", "val", "test")
+_TEST = "test"  # the split that measures the loop
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 CSS = f"""
@@ -310,6 +311,7 @@ def _summary(data: ReportData) -> str:
         f"<p>{accuracy}</p>\n"
         f"<p>{len(data.findings):,} findings on {flagged:,} images.</p>\n"
         f"{_suggested_counts(data.findings)}"
+        f"{_test_counts(data.findings)}"
         f"{counts_table}\n<h3>How the analyses ran</h3>\n{notes_html}"
     )
 
@@ -322,6 +324,19 @@ def _suggested_counts(findings: Sequence[Finding]) -> str:
         return ""
     listed = ", ".join(f"{esc(a)} {n:,}" for a, n in sorted(counts.items()))
     return f"<p>Suggested actions, by finding: {listed}.</p>\n"
+
+
+def _test_counts(findings: Sequence[Finding]) -> str:
+    """How many findings are in test, which no fix changes by itself."""
+    in_test = [f for f in findings if f.split == _TEST]
+    if not in_test:
+        return ""
+    images = len({f.path for f in in_test})
+    return (
+        f"<p>{len(in_test):,} findings on {images:,} images of test. dcp"
+        " fix never changes test unless --splits names it, and an error"
+        " there distorts every comparison: review these by hand.</p>\n"
+    )
 
 
 def _label_issues(data: ReportData) -> str:

@@ -38,7 +38,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     fix.add_argument(
         "--splits",
-        help="change only these splits, e.g. train, to keep eval fixed",
+        help="change only these splits, e.g. train, to keep eval fixed"
+        " (default: all but test; a row's own action changes test only"
+        " if this names it)",
     )
     fix.add_argument(
         "--undo",

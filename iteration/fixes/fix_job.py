@@ -39,15 +39,16 @@ class FixResult:
                 f"  undo: dcp fix --undo, or git checkout {self.before}"
                 " && dvc checkout",
             ]
-        lines += _listed(f"{len(self.skipped)} rows skipped", self.skipped)
-        if self.left_for_review:
-            reasons = Counter(_reason(why) for _, why in self.left_for_review)
+        lines += _listed(
+            f"{len(self.skipped)} rows skipped ({_by_reason(self.skipped)})",
+            self.skipped,
+        )
+        left = self.left_for_review
+        if left:
             lines += _listed(
-                f"{len(self.changes)} applied, {len(self.left_for_review)}"
-                " images left for review ("
-                + ", ".join(f"{n} {why}" for why, n in reasons.most_common())
-                + ")",
-                self.left_for_review,
+                f"{len(self.changes)} applied, {len(left)} images left for"
+                f" review ({_by_reason(left)})",
+                left,
             )
         return "\n".join(lines)
 
@@ -63,12 +64,20 @@ def _listed(title: str, rows: tuple[tuple[int, str], ...]) -> list[str]:
     return lines
 
 
+def _by_reason(rows: tuple[tuple[int, str], ...]) -> str:
+    """How many `rows` have each kind of reason, most first."""
+    reasons = Counter(_reason(why) for _, why in rows)
+    return ", ".join(f"{n} {why}" for why, n in reasons.most_common())
+
+
 def _reason(why: str) -> str:
-    """The kind of a left-for-review reason, without its path and figures:
-    "suggested review", "relabel below the confidence", ..."""
+    """The kind of a reason, without its path and figures: "suggested
+    review", "relabel below the confidence", "removed by another row"..."""
     text = why.split(": ", 1)[-1]
     if " at confidence " in text:
         return text.split(" at confidence ")[0] + " below the confidence"
+    if text.startswith("removed by line "):
+        return "removed by another row"
     return text
 
 

@@ -58,10 +58,13 @@ def plan_fixes(
     (nothing). With `accept_suggestions`, an empty action counts as
     accept where the suggestion is a relabel or a remove with at least
     `min_confidence`, outside the test split; every other suggestion is
-    left for review. Only files in `splits` (default: all) change.
+    left for review. Only files in `splits` (default: all but test)
+    change: test changes only by a row's own action, with `splits`
+    naming it, so that it measures every data version alike.
     Raises ValueError listing every row that cannot be applied, before
     anything is changed.
     """
+    _check_splits(splits, data_dir)
     steps: dict[str, FixStep] = {}  # by path, in row order
     skipped: list[tuple[int, str]] = []
     left: dict[str, tuple[int, str]] = {}  # by path: left for review
@@ -82,13 +85,18 @@ def plan_fixes(
         except ValueError as error:
             errors.append(f"line {line}: {error}")
             continue
-        if not row.get("action", "").strip() and _split(step.path) == _TEST:
+        own_action = row.get("action", "").strip() != ""
+        if _split(step.path) == _TEST and not own_action:
             left.setdefault(
                 step.path,
                 (line, f"{step.path}: test is never changed automatically"),
             )
             continue
-        if splits is not None and _split(step.path) not in splits:
+        if _split(step.path) == _TEST and _TEST not in (splits or ()):
+            skipped.append(
+                (line, f"{step.path}: test changes only if --splits names it")
+            )
+        elif splits is not None and _split(step.path) not in splits:
             skipped.append(
                 (line, f"{step.path}: split {_split(step.path)} is held fixed")
             )
@@ -221,9 +229,9 @@ def _check_unchanged(path: str, sha256: str, data_dir: Path) -> None:
 
 
 def _copy_to_remove(path: str, original: str, data_dir: Path) -> str:
-    """The copy of a duplicate pair to remove: never the test copy, and
-    the train copy of a leak from train, so that val and test stay
-    comparable; else the later copy (`path`)."""
+    """The copy of a duplicate pair to remove: of a leak, the train copy,
+    and never the test copy (a val↔test leak loses its val copy), so
+    that val and test stay comparable; else the later copy (`path`)."""
     if not original:
         return path
     original = _checked_path(original, data_dir)
@@ -232,6 +240,22 @@ def _copy_to_remove(path: str, original: str, data_dir: Path) -> str:
     ):
         return original
     return path
+
+
+def _check_splits(splits: Sequence[str] | None, data_dir: Path) -> None:
+    """ValueError if `splits` names a split `data_dir` does not have: a
+    misspelt test would leave test unnamed."""
+    present = {
+        split.name
+        for split in data_dir.iterdir()
+        if split.is_dir() and split.name != TRASH
+    }
+    unknown = sorted(set(splits or ()) - present)
+    if unknown:
+        raise ValueError(
+            f"--splits names {', '.join(unknown)}, not a split of"
+            f" {data_dir} ({', '.join(sorted(present))})"
+        )
 
 
 def _class_names(data_dir: Path) -> set[str]:
