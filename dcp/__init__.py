@@ -6,3 +6,6 @@ import os
 
 # Keras 3 in TF 2.16 breaks the TFLite converter; TFX needs tf-keras.
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+
+# Before anything of dcp loads TensorFlow: see components/quiet_start.py.
+import components  # noqa: F401

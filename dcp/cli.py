@@ -1,31 +1,21 @@
 """`dcp`: the command line of the data-centric pipeline."""
 
-import os
-import warnings
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import get_args
 
-# Before TensorFlow loads, here and in Beam's worker processes: keep its
-# C++ start-up chatter and the Google client libraries' deprecation
-# notices out of the run's output.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("PYTHONWARNINGS", "ignore::FutureWarning")
-warnings.filterwarnings("ignore", category=FutureWarning, module=r"google\.")
-
-import argparse  # noqa: E402
-import sys  # noqa: E402
-from collections.abc import Sequence  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import get_args  # noqa: E402
-
-from components.settings import OnBadFile  # noqa: E402
-from dcp.commands import (  # noqa: E402
+from components.settings import OnBadFile
+from dcp.commands import (
     augment,
     compare,
     fix,
     new_data,
     predict,
 )
-from dcp.config import Config, ConfigError, load_config  # noqa: E402
-from pipeline.console import configure_logging  # noqa: E402
+from dcp.config import Config, ConfigError, load_config
+from pipeline.console import configure_logging
 
 EXAMPLES = """\
 commands:

@@ -64,13 +64,11 @@ def test_misplaced_and_foreign_files_are_quarantined(tmp_path, digit_images):
     root = digit_folder(tmp_path, digit_images, {"train": ["a"], "val": ["a"]})
     save(root / "train" / "loose.png", Image.fromarray(digit_images[0]))
     (root / "train" / "a" / "notes.txt").write_text("hello")
-    (root / "train" / "a" / ".DS_Store").write_bytes(b"\0")
     layout = scan_dataset(str(root), SPLITS)
     reasons = {q.path: q.reason for q in layout.quarantined}
     assert reasons == {
         "train/loose.png": "not inside a class folder",
         "train/a/notes.txt": reasons["train/a/notes.txt"],
-        "train/a/.DS_Store": reasons["train/a/.DS_Store"],
     }
     assert "not an image file name" in reasons["train/a/notes.txt"]
     assert [i.path for i in layout.images] == ["train/a/0.png", "val/a/0.png"]
@@ -92,3 +90,54 @@ def test_a_split_without_a_folder_is_left_out_with_a_warning(
     layout = scan_dataset(str(root), ("train", "val", "test"))
     assert {i.split for i in layout.images} == {"train", "val"}
     assert layout.warnings == ("test/: no such folder; the split is left out",)
+
+
+def test_os_junk_files_are_skipped_and_named(tmp_path, digit_images):
+    root = digit_folder(tmp_path, digit_images, {"train": ["a"]})
+    (root / "train" / "a" / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    (root / "train" / "Thumbs.db").write_bytes(b"\xd0\xcf\x11\xe0")
+    (root / "train" / "a" / "desktop.ini").write_text("[.ShellClassInfo]")
+    (root / "train" / "a" / ".hidden.png").write_bytes(b"not a png")
+    layout = scan_dataset(str(root), ("train",))
+    assert [i.path for i in layout.images] == [
+        "train/a/.hidden.png",  # hidden but maybe data: read, not skipped
+        "train/a/0.png",
+    ]
+    assert layout.quarantined == ()
+    assert layout.warnings == (
+        "skipped 3 operating-system files (not data): train/Thumbs.db,"
+        " train/a/.DS_Store, train/a/desktop.ini",
+    )
+
+
+def test_symlink_out_of_the_dataset_is_read_with_a_warning(
+    tmp_path, digit_images
+):
+    root = digit_folder(tmp_path / "data", digit_images, {"train": ["a"]})
+    outside = tmp_path / "elsewhere.png"
+    Image.fromarray(digit_images[1]).save(outside)
+    (root / "train" / "a" / "1.png").symlink_to(outside)
+    (root / "train" / "a" / "2.png").symlink_to(root / "train" / "a" / "0.png")
+    layout = scan_dataset(str(root), ("train",))
+    assert [i.path for i in layout.images] == [
+        "train/a/0.png",
+        "train/a/1.png",
+        "train/a/2.png",
+    ]
+    assert layout.warnings == (
+        f"train/a/1.png: a symlink to {outside}, outside {root}; it is read,"
+        " but a data version may not include it: copy it in",
+    )
+
+
+def test_empty_class_folder_is_a_warning_naming_it(tmp_path, digit_images):
+    root = digit_folder(tmp_path, digit_images, {"train": ["a"]})
+    (root / "train" / "b").mkdir()
+    (root / "train" / "c").mkdir()
+    (root / "train" / "c" / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    layout = scan_dataset(str(root), ("train",))
+    assert layout.classes == ("a",)
+    assert layout.warnings[:2] == (
+        "train/b/: empty class folder; add images to it or remove it",
+        "train/c/: empty class folder; add images to it or remove it",
+    )

@@ -12,6 +12,20 @@ from components.image_etl.image_decoding import (
     SUPPORTED_EXTENSIONS,
 )
 
+# Files the operating system writes into folders, never data: skipped
+# and named in a warning. Other hidden files are treated like any file
+# (converted if an image, quarantined if not), so nothing the user may
+# mean as data is dropped.
+OS_JUNK_FILES = frozenset(
+    {".ds_store", "thumbs.db", "ehthumbs.db", "desktop.ini", ".directory"}
+)
+# macOS writes "._name" beside a file on foreign disks: metadata only.
+OS_JUNK_PREFIX = "._"
+
+
+def is_os_junk(name: str) -> bool:
+    return name.lower() in OS_JUNK_FILES or name.startswith(OS_JUNK_PREFIX)
+
 
 class DatasetError(ValueError):
     """The dataset as a whole cannot be converted; the message says why
@@ -46,9 +60,11 @@ def scan_dataset(root: str, splits: tuple[str, ...]) -> DatasetLayout:
     """List `root/<split>/<class>/<file>` for the given splits.
 
     Files in the wrong place or with a foreign extension are quarantined;
-    folders that are not a split, and splits without a folder, are
-    reported as warnings; a dataset, or a split folder, without images is
-    an error.
+    operating-system files (`.DS_Store`, `Thumbs.db`, ...) are skipped;
+    those skipped files, folders that are not a split, splits without a
+    folder, empty class folders and symlinks that point outside `root`
+    (still read) are reported as warnings; a dataset, or a split folder,
+    without images is an error.
     """
     if not fileio.isdir(root):
         raise DatasetError(
@@ -74,7 +90,7 @@ def scan_dataset(root: str, splits: tuple[str, ...]) -> DatasetLayout:
         if split not in present:
             warnings.append(f"{split}/: no such folder; the split is left out")
     for split in present:
-        _scan_split(root, split, images, quarantined)
+        _scan_split(root, split, images, quarantined, warnings)
     if not images:
         raise DatasetError(
             f"{root}: no images found in any of the splits"
@@ -112,13 +128,29 @@ def _scan_split(
     split: str,
     images: list[SourceImage],
     quarantined: list[QuarantinedFile],
+    warnings: list[str],
 ) -> None:
     split_dir = posixpath.join(root, split)
-    for directory, _, files in fileio.walk(split_dir):
+    skipped: list[str] = []
+    for directory, subdirs, files in fileio.walk(split_dir):
         relative_dir = posixpath.relpath(os.fsdecode(directory), root)
         depth = len(relative_dir.split("/"))
-        for name in sorted(os.fsdecode(file) for file in files):
+        names = sorted(os.fsdecode(file) for file in files)
+        for name in sorted(os.fsdecode(d).rstrip("/") for d in subdirs):
+            _warn_outside_link(
+                root, posixpath.join(relative_dir, name), warnings
+            )
+        if depth == 2 and not subdirs and all(map(is_os_junk, names)):
+            warnings.append(
+                f"{relative_dir}/: empty class folder; add images to it or"
+                " remove it"
+            )
+        for name in names:
             path = posixpath.join(relative_dir, name)
+            if is_os_junk(name):
+                skipped.append(path)
+                continue
+            _warn_outside_link(root, path, warnings)
             if depth != 2:
                 quarantined.append(
                     QuarantinedFile(
@@ -139,6 +171,27 @@ def _scan_split(
             else:
                 label_name = relative_dir.split("/")[1]
                 images.append(SourceImage(split, label_name, path))
+    if skipped:
+        warnings.append(
+            f"skipped {len(skipped)} operating-system files (not data):"
+            f" {', '.join(skipped)}"
+        )
+
+
+def _warn_outside_link(root: str, path: str, warnings: list[str]) -> None:
+    """Warn if `root/path` is a symlink out of `root`: it is still read,
+    but a DVC data version of `root` may not capture its target."""
+    link = posixpath.join(root, path)
+    if not os.path.islink(link):
+        return
+    target = os.path.realpath(link)
+    if os.path.commonpath(
+        [target, os.path.realpath(root)]
+    ) != os.path.realpath(root):
+        warnings.append(
+            f"{path}: a symlink to {target}, outside {root}; it is read,"
+            " but a data version may not include it: copy it in"
+        )
 
 
 def _count_files(directory: str) -> int:
