@@ -9,6 +9,12 @@ pipeline.beam_args and any extra arguments choose:
 Run it from the project folder: it reads ./params.yaml.
 """
 
+# First, so that TensorFlow loads without its known noise
+# (components/quiet_start.py): as a script, this file is not imported
+# through dcp/__init__.py.
+import components  # noqa: F401
+
+# isort: split
 import sys
 from collections.abc import Sequence
 

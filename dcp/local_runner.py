@@ -8,6 +8,12 @@ in SQLite:
 Run it from the project folder: it reads ./params.yaml.
 """
 
+# First, so that TensorFlow loads without its known noise
+# (components/quiet_start.py): as a script, this file is not imported
+# through dcp/__init__.py.
+import components  # noqa: F401
+
+# isort: split
 from tfx import v1 as tfx
 
 from dcp.config import load_config

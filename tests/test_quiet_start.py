@@ -1,0 +1,24 @@
+import os
+
+from components.quiet_start import import_without_known_noise
+
+NOISE = (
+    "2026-01-01 00:00:00.000000: E external/local_xla/xla/stream_executor/"
+    "cuda/cuda_fft.cc:479] Unable to register cuFFT factory: Attempting to"
+    " register factory for plugin cuFFT when one has already been registered"
+)
+REAL = "E tensorflow/core/framework/op_kernel.cc:1] a real error"
+
+
+def test_known_noise_is_dropped_and_real_errors_kept(
+    tmp_path, monkeypatch, capfd
+):
+    (tmp_path / "noisy_module.py").write_text(
+        "import os\n"
+        f"os.write(2, {(NOISE + chr(10)).encode()!r})\n"
+        f"os.write(2, {(REAL + chr(10)).encode()!r})\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import_without_known_noise("noisy_module")
+    os.write(2, b"after the import\n")
+    assert capfd.readouterr().err == f"{REAL}\nafter the import\n"
