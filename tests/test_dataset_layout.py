@@ -105,7 +105,7 @@ def test_os_junk_files_are_skipped_and_named(tmp_path, digit_images):
     ]
     assert layout.quarantined == ()
     assert layout.warnings == (
-        "skipped 3 operating-system files (not data): train/Thumbs.db,"
+        "skipped, as operating-system files and not data: train/Thumbs.db,"
         " train/a/.DS_Store, train/a/desktop.ini",
     )
 

@@ -171,6 +171,37 @@ def test_each_kind_of_broken_file_is_quarantined_with_its_reason(
     assert "train/photo/cut.png" in summary.format()
 
 
+def test_junk_empty_class_and_outside_symlink_are_in_the_summary(
+    tmp_path, digit_images
+):
+    root = tmp_path / "images"
+    for split in SPLITS:
+        save(root / split / "a" / "0.png", Image.fromarray(digit_images[0]))
+    (root / "train" / "a" / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    (root / "train" / "b").mkdir()
+    outside = tmp_path / "elsewhere.png"
+    save(outside, Image.fromarray(digit_images[1]))
+    (root / "val" / "a" / "1.png").symlink_to(outside)
+    output = tmp_path / "out"
+    summary = run(root, output)
+    assert read_csv(output / "quarantine.csv") == []
+    assert sorted(
+        row["path"] for row in read_csv(output / "manifest.csv")
+    ) == [
+        "train/a/0.png",
+        "val/a/0.png",
+        "val/a/1.png",
+    ]
+    warnings = json.loads((output / "summary.json").read_text())["warnings"]
+    assert warnings == [
+        "train/b/: empty class folder; add images to it or remove it",
+        "skipped, as operating-system files and not data: train/a/.DS_Store",
+        f"val/a/1.png: a symlink to {outside}, outside {root}; it is read,"
+        " but a data version may not include it: copy it in",
+    ]
+    assert all(w in summary.format() for w in warnings)
+
+
 def test_fail_policy_publishes_nothing(mixed_folder, tmp_path):
     root, _ = mixed_folder
     output = tmp_path / "out"

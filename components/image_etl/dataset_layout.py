@@ -173,7 +173,7 @@ def _scan_split(
                 images.append(SourceImage(split, label_name, path))
     if skipped:
         warnings.append(
-            f"skipped {len(skipped)} operating-system files (not data):"
+            "skipped, as operating-system files and not data:"
             f" {', '.join(skipped)}"
         )
 
