@@ -57,6 +57,17 @@ class RunResults:
         }
 
 
+def existing_store(metadata_path: str) -> metadata.ConnectionConfigType:
+    """The connection to the MLMD store at `metadata_path`; ValueError,
+    saying how to make one, if there is none."""
+    if not fileio.exists(metadata_path):
+        raise ValueError(
+            f"{metadata_path}: no metadata store; run the pipeline first"
+            " (dcp pipeline) or set pipeline.metadata in params.yaml"
+        )
+    return metadata.sqlite_metadata_connection_config(metadata_path)
+
+
 def pipeline_runs(
     connection_config: metadata.ConnectionConfigType, pipeline_name: str
 ) -> list[str]:

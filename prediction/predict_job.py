@@ -9,11 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-from tfx import v1 as tfx
-from tfx.dsl.io import fileio
 
 from components.image_etl.etl import read_classes
-from pipeline.run_results import run_data_root
+from pipeline.run_results import existing_store, run_data_root
 from prediction.annotation import VideoWriter, annotate, annotated_path
 from prediction.annotation import label as label_text
 from prediction.inputs import Frame, Source, find_sources, read_frames
@@ -65,14 +63,7 @@ def predict(
     or the run `run_id`'s (None: the latest) SavedModel or int8 TFLite
     model, applied to `paths`; class names from the ETL output the run
     read, or `data_root`."""
-    if not fileio.exists(metadata_path):
-        raise ValueError(
-            f"{metadata_path}: no metadata store; run the pipeline first"
-            " (dcp pipeline) or set pipeline.metadata in params.yaml"
-        )
-    connection = tfx.orchestration.metadata.sqlite_metadata_connection_config(
-        metadata_path
-    )
+    connection = existing_store(metadata_path)
     files = (
         pushed_model(serving_dir)
         if kind == "pushed"

@@ -5,10 +5,13 @@ import dataclasses
 import os
 import posixpath
 
-from tfx import v1 as tfx
 from tfx.dsl.io import fileio
 
-from pipeline.run_results import latest_outputs, pipeline_runs
+from pipeline.run_results import (
+    existing_store,
+    latest_outputs,
+    pipeline_runs,
+)
 
 # The TFX name of the training split.
 TRAIN_SPLIT = "train"
@@ -28,14 +31,7 @@ def finished_run(
 ) -> FinishedRun:
     """The run `run_id` of `pipeline_name` (None: the latest) in the MLMD
     store at `metadata_path`; ValueError if it has no trained model."""
-    if not fileio.exists(metadata_path):
-        raise ValueError(
-            f"{metadata_path}: no metadata store; run the pipeline first"
-            " (dcp pipeline) or set pipeline.metadata in params.yaml"
-        )
-    connection = tfx.orchestration.metadata.sqlite_metadata_connection_config(
-        metadata_path
-    )
+    connection = existing_store(metadata_path)
     run_id = run_id or pipeline_runs(connection, pipeline_name)[-1]
     outputs = latest_outputs(connection, pipeline_name, run_id)
     wanted = {
