@@ -224,6 +224,7 @@ def _kubeflow_submit(
         endpoint=args.endpoint,
         run_name=args.run_name,
         experiment=args.experiment,
+        timeout=args.timeout,
     )
     print(f"Run {run_id} started on {args.endpoint}.")
 
@@ -328,6 +329,13 @@ def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     )
     submit.add_argument("--run-name")
     submit.add_argument("--experiment")
+    submit.add_argument(
+        "--timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="how long to wait for the KFP API to answer (default: 10)",
+    )
     submit.set_defaults(run=_kubeflow_submit)
     return parser.parse_args(argv), beam_args
 

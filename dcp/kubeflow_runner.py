@@ -51,6 +51,7 @@ def compile_pipeline(
     # Imported here: TFX takes 15 s to import, and submit needs none of it.
     from tfx import v1 as tfx
 
+    from components.image_etl.etl import EtlOutputError
     from dcp.from_params import pipeline_from_params
 
     config = dataclasses.replace(
@@ -61,15 +62,26 @@ def compile_pipeline(
             serving_dir=serving_dir or config.pipeline.serving_dir,
         ),
     )
-    pipeline = pipeline_from_params(
-        config,
-        metadata_connection_config=None,  # Kubeflow provides MLMD
-        data_root=data_root,
-        beam_pipeline_args=beam_pipeline_args,
-        # The KFP 2 backend has no resolver executor ("resolver executors
-        # not implemented"), so a new model is judged by min_accuracy only.
-        compare_with_blessed=False,
-    )
+    data_root = data_root or config.etl.output
+    try:
+        pipeline = pipeline_from_params(
+            config,
+            metadata_connection_config=None,  # Kubeflow provides MLMD
+            data_root=data_root,
+            beam_pipeline_args=beam_pipeline_args,
+            # The KFP 2 backend has no resolver executor ("resolver
+            # executors not implemented"): min_accuracy alone judges.
+            compare_with_blessed=False,
+        )
+    except EtlOutputError as error:
+        raise ValueError(
+            f"{error}.\nThe compile reads classes.json from the ETL output"
+            " (--data-root) to fix the class list in the spec, so this"
+            f" machine must read {data_root}: run `dcp etl --output"
+            f" {data_root}` first, give a --data-root it can read, or for"
+            " gs:// check the network and the credentials (`gcloud auth"
+            " application-default login`)."
+        ) from None
     runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
         config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(
             default_image=image,
@@ -90,14 +102,16 @@ def submit(
     endpoint: str,
     run_name: str | None = None,
     experiment: str | None = None,
+    timeout: float = 10.0,
 ) -> str:
     """Start a run of a compiled pipeline on the Kubeflow Pipelines API at
     `endpoint` (e.g. http://localhost:8080); return the run id.
 
     `run_name` defaults to the pipeline name and the time, `experiment`
-    to KFP's "Default".
+    to KFP's "Default". The API must answer within `timeout` seconds.
     """
     job = _read_pipeline_job(package_file)
+    _check_endpoint(endpoint, timeout)
     now = f"{datetime.datetime.now():%Y-%m-%d %H-%M-%S}"
     # kfp 2.5 takes a bare PipelineSpec from a .yaml (or a .zip or .tar.gz
     # holding one) and refuses a .json: pass it the PipelineJob's spec, and
@@ -115,6 +129,45 @@ def submit(
         )
 
 
+_CHECK_ENDPOINT = (
+    "check --endpoint, e.g. after `kubectl port-forward -n kubeflow"
+    " svc/ml-pipeline-ui 8080:80` it is http://localhost:8080"
+)
+
+
+def _check_endpoint(endpoint: str, timeout: float) -> None:
+    """Fail fast unless the Kubeflow Pipelines API at `endpoint` answers its
+    health check within `timeout` seconds: kfp's client has no timeout,
+    and retries a failed health check for 25 s."""
+    url = f"{endpoint.rstrip('/')}/apis/v2beta1/healthz"
+    try:
+        response = urllib3.PoolManager().request(
+            "GET", url, timeout=timeout, retries=False
+        )
+    # Before TimeoutError: urllib3 1.26 makes a refused connection one.
+    except urllib3.exceptions.NewConnectionError as error:
+        raise ValueError(
+            f"{endpoint}: cannot reach Kubeflow Pipelines"
+            f" ({error.args[0].split(': ', 1)[-1]}); {_CHECK_ENDPOINT}"
+        ) from None
+    except urllib3.exceptions.TimeoutError:
+        raise ValueError(
+            f"{endpoint}: Kubeflow Pipelines did not answer within"
+            f" {timeout:g} s; {_CHECK_ENDPOINT}, or wait longer with"
+            " --timeout SECONDS"
+        ) from None
+    except urllib3.exceptions.HTTPError as error:
+        raise ValueError(
+            f"{endpoint}: cannot reach Kubeflow Pipelines ({error});"
+            f" {_CHECK_ENDPOINT}"
+        ) from None
+    if response.status != 200:
+        raise ValueError(
+            f"{endpoint}: not a Kubeflow Pipelines API: GET {url} answered"
+            f" {response.status}; {_CHECK_ENDPOINT}"
+        )
+
+
 def _create_run(endpoint: str, spec_file: str, **options: Any) -> str:
     try:
         client = kfp.Client(host=endpoint)
@@ -127,9 +180,8 @@ def _create_run(endpoint: str, spec_file: str, **options: Any) -> str:
         ) from None
     except urllib3.exceptions.HTTPError as error:
         raise ValueError(
-            f"{endpoint}: cannot reach Kubeflow Pipelines ({error}); check"
-            " --endpoint, e.g. after `kubectl port-forward -n kubeflow"
-            " svc/ml-pipeline-ui 8080:80` it is http://localhost:8080"
+            f"{endpoint}: cannot reach Kubeflow Pipelines ({error});"
+            f" {_CHECK_ENDPOINT}"
         ) from None
     return str(run.run_id)
 

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+import tensorflow as tf
 from tfx.dsl.io import fileio
 
 from components.image_etl.beam_etl import beam_options, run_beam_etl
@@ -190,16 +191,26 @@ def run_etl(
     return summary
 
 
+class EtlOutputError(ValueError):
+    """The ETL output cannot be read: missing, or its filesystem (gs://
+    without network or credentials, say) refused."""
+
+
 def read_classes(data_root: str) -> list[str]:
     """The class names of the ETL output `data_root`, in label order, as
     run_etl wrote them to classes.json."""
     path = posixpath.join(data_root, CLASSES_FILE)
-    if not fileio.exists(path):
-        raise ValueError(
-            f"{path}: not found; run `dcp etl` first to convert the images"
-        )
-    with fileio.open(path, "r") as file:
-        return list(json.load(file))
+    try:
+        if not fileio.exists(path):
+            raise EtlOutputError(
+                f"{path}: not found; run `dcp etl` first to convert the images"
+            )
+        with fileio.open(path, "r") as file:
+            return list(json.load(file))
+    except tf.errors.OpError as error:
+        # The first line says why, e.g. "Could not resolve host".
+        reason = error.message.splitlines()[0]
+        raise EtlOutputError(f"{path}: cannot read it ({reason})") from None
 
 
 def input_fingerprint(layout: DatasetLayout, settings: dict[str, Any]) -> str:
