@@ -13,10 +13,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+import tensorflow as tf
 from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 from tfx import v1 as tfx
+from tfx.dsl.io import fileio
 
+from dcp import cli
 from dcp.config import Config, load_config
 from dcp.from_params import pipeline_from_params
 from dcp.kubeflow_runner import compile_pipeline, submit
@@ -157,6 +160,57 @@ def test_the_output_must_be_json(compiled, tmp_path):
     assert not (tmp_path / "digits.yaml").exists()
 
 
+def compile_cli(data_root: str, output: Path) -> list[str]:
+    return [
+        *("--params", str(REPO / "params.yaml"), "kubeflow", "compile"),
+        *("--image", IMAGE, "--output", str(output), "--data-root", data_root),
+    ]
+
+
+def test_compile_says_why_it_needs_a_data_root_it_cannot_reach(
+    tmp_path, monkeypatch, capsys
+):
+    def unreachable(path: str) -> bool:
+        # What TF's gs:// filesystem raises without network.
+        raise tf.errors.FailedPreconditionError(
+            None,
+            None,
+            "Error executing an HTTP request: libcurl code 6 meaning"
+            " 'Couldn't resolve host name', error details: Could not"
+            f" resolve host: www.googleapis.com\n\t when reading {path}",
+        )
+
+    monkeypatch.setattr(fileio, "exists", unreachable)
+    output = tmp_path / "digits.json"
+    status = cli.main(compile_cli("gs://bucket/tfrecords", output))
+    error = capsys.readouterr().err
+    assert status == 2
+    assert "Traceback" not in error
+    assert error.startswith(
+        "dcp kubeflow: error: gs://bucket/tfrecords/classes.json: cannot"
+        " read it (Error executing an HTTP request: libcurl code 6"
+    )
+    assert "Could not resolve host: www.googleapis.com)" in error
+    assert "when reading" not in error
+    assert "reads classes.json from the ETL output" in error
+    assert "to fix the class list in the spec" in error
+    assert "`dcp etl --output gs://bucket/tfrecords` first" in error
+    assert "credentials" in error
+    assert not output.exists()
+
+
+def test_compile_says_to_run_the_etl_into_a_missing_data_root(
+    tmp_path, capsys
+):
+    missing = tmp_path / "tfrecords"
+    status = cli.main(compile_cli(str(missing), tmp_path / "digits.json"))
+    error = capsys.readouterr().err
+    assert status == 2
+    assert "Traceback" not in error
+    assert f"{missing}/classes.json: not found; run `dcp etl`" in error
+    assert f"`dcp etl --output {missing}` first" in error
+
+
 # What kfp 2.5 asks to start a run in a new experiment, and the answers.
 KFP_RESPONSES = {
     ("GET", "/apis/v2beta1/healthz"): (200, {"multi_user": False}),
@@ -276,3 +330,61 @@ def test_submit_names_an_endpoint_nothing_answers(compiled):
         endpoint = f"http://127.0.0.1:{probe.getsockname()[1]}"
     with pytest.raises(ValueError, match="cannot reach Kubeflow Pipelines"):
         submit(str(compiled.file), endpoint=endpoint)
+
+
+def submit_cli(compiled: Compiled, endpoint: str, *options: str) -> list[str]:
+    return [
+        *("--params", str(REPO / "params.yaml"), "kubeflow", "submit"),
+        *(str(compiled.file), "--endpoint", endpoint, *options),
+    ]
+
+
+def test_submit_to_a_refusing_endpoint_says_so_without_a_traceback(
+    compiled, capsys
+):
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        endpoint = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    assert cli.main(submit_cli(compiled, endpoint)) == 2
+    error = capsys.readouterr().err
+    assert "Traceback" not in error
+    assert error.startswith(
+        f"dcp kubeflow: error: {endpoint}: cannot reach Kubeflow Pipelines"
+        " (Failed to establish a new connection: [Errno 111] Connection"
+        " refused); check --endpoint"
+    )
+
+
+def test_submit_to_a_silent_endpoint_gives_up_after_the_timeout(
+    compiled, capsys
+):
+    # The kernel accepts connections to a listening socket; nobody answers.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        endpoint = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        status = cli.main(submit_cli(compiled, endpoint, "--timeout", "0.5"))
+    error = capsys.readouterr().err
+    assert status == 2
+    assert "Traceback" not in error
+    assert error.startswith(
+        f"dcp kubeflow: error: {endpoint}: Kubeflow Pipelines did not answer"
+        " within 0.5 s; check --endpoint"
+    )
+    assert error.rstrip().endswith("or wait longer with --timeout SECONDS")
+
+
+def test_submit_to_something_else_than_kfp_names_what_it_answered(
+    compiled, capsys
+):
+    with fake_kfp_api(responses={}) as other:  # 404 to every request
+        status = cli.main(submit_cli(compiled, other.endpoint))
+        asked = [(method, path) for method, path, _ in other.requests]
+    error = capsys.readouterr().err
+    assert status == 2
+    assert "Traceback" not in error
+    assert error.startswith(
+        f"dcp kubeflow: error: {other.endpoint}: not a Kubeflow Pipelines"
+        f" API: GET {other.endpoint}/apis/v2beta1/healthz answered 404"
+    )
+    assert asked == [("GET", "/apis/v2beta1/healthz")]  # once, no retries
