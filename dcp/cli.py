@@ -69,7 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args, config, beam_args) or 0)
     except (ConfigError, ValueError) as error:
         # Bad input: say what and how to fix it, without a stack trace.
-        print(f"dcp {args.command}: error: {error}", file=sys.stderr)
+        command = " ".join(
+            filter(None, [args.command, vars(args).get("action")])
+        )
+        print(f"dcp {command}: error: {error}", file=sys.stderr)
         return 2
 
 

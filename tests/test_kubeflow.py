@@ -187,8 +187,8 @@ def test_compile_says_why_it_needs_a_data_root_it_cannot_reach(
     assert status == 2
     assert "Traceback" not in error
     assert error.startswith(
-        "dcp kubeflow: error: gs://bucket/tfrecords/classes.json: cannot"
-        " read it (Error executing an HTTP request: libcurl code 6"
+        "dcp kubeflow compile: error: gs://bucket/tfrecords/classes.json:"
+        " cannot read it (Error executing an HTTP request: libcurl code 6"
     )
     assert "Could not resolve host: www.googleapis.com)" in error
     assert "when reading" not in error
@@ -349,9 +349,9 @@ def test_submit_to_a_refusing_endpoint_says_so_without_a_traceback(
     error = capsys.readouterr().err
     assert "Traceback" not in error
     assert error.startswith(
-        f"dcp kubeflow: error: {endpoint}: cannot reach Kubeflow Pipelines"
-        " (Failed to establish a new connection: [Errno 111] Connection"
-        " refused); check --endpoint"
+        f"dcp kubeflow submit: error: {endpoint}: cannot reach Kubeflow"
+        " Pipelines (Failed to establish a new connection: [Errno 111]"
+        " Connection refused); check --endpoint"
     )
 
 
@@ -368,8 +368,8 @@ def test_submit_to_a_silent_endpoint_gives_up_after_the_timeout(
     assert status == 2
     assert "Traceback" not in error
     assert error.startswith(
-        f"dcp kubeflow: error: {endpoint}: Kubeflow Pipelines did not answer"
-        " within 0.5 s; check --endpoint"
+        f"dcp kubeflow submit: error: {endpoint}: Kubeflow Pipelines did"
+        " not answer within 0.5 s; check --endpoint"
     )
     assert error.rstrip().endswith("or wait longer with --timeout SECONDS")
 
@@ -384,7 +384,8 @@ def test_submit_to_something_else_than_kfp_names_what_it_answered(
     assert status == 2
     assert "Traceback" not in error
     assert error.startswith(
-        f"dcp kubeflow: error: {other.endpoint}: not a Kubeflow Pipelines"
-        f" API: GET {other.endpoint}/apis/v2beta1/healthz answered 404"
+        f"dcp kubeflow submit: error: {other.endpoint}: not a Kubeflow"
+        f" Pipelines API: GET {other.endpoint}/apis/v2beta1/healthz"
+        " answered 404"
     )
     assert asked == [("GET", "/apis/v2beta1/healthz")]  # once, no retries
