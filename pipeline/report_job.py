@@ -17,9 +17,11 @@ from components.quality_artifacts import ISSUES_FILE, REPORT_FILE
 from components.quality_report.analysis import ReportInputs, build_report
 from pipeline.run_results import latest_outputs, run_data_root
 from pipeline.settings import ModelName, QualityConfig
+from pipeline.tfx_pipeline import SPLIT_FOLDERS
 
 # The splits whose labels are checked, as in the pipeline.
-_LABELLED_SPLITS = ("train", "eval")
+# Test is judged too, but never learnt from (folds.plan_folds).
+_JUDGED_SPLITS = ("train", "eval", "test")
 
 
 def report_on_run(
@@ -51,9 +53,10 @@ def report_on_run(
         for name in ("label_issues", "duplicates", "outliers")
     }
     logging.info("Label issues by %s ...", quality.label_method)
+    judged = [split for split in _JUDGED_SPLITS if split in examples]
     find_label_issues(
-        [examples[split] for split in _LABELLED_SPLITS],
-        [transformed[split] for split in _LABELLED_SPLITS],
+        [examples[split] for split in judged],
+        [transformed[split] for split in judged],
         folders["label_issues"],
         class_names=classes,
         method=quality.label_method,
@@ -61,6 +64,7 @@ def report_on_run(
         folds=quality.folds,
         epochs=quality.label_epochs,
         rounds=quality.label_rounds,
+        never_fit_folders=[SPLIT_FOLDERS["test"]],
     )
     find_duplicates_in(
         list(examples.values()),

@@ -156,7 +156,9 @@ def create_pipeline(
         ),
     )
     # Suspected label errors: confident learning on out-of-sample
-    # probabilities of train and eval images.
+    # probabilities of train, eval and test images; test is judged but
+    # never learnt from, so that it stays a fair measure.
+    judged = [s for s in ("train", "eval", "test") if s in splits]
     label_issues = LabelIssues(
         examples=example_gen.outputs["examples"],
         transformed_examples=transform.outputs["transformed_examples"],
@@ -166,6 +168,10 @@ def create_pipeline(
         folds=quality.folds,
         epochs=quality.label_epochs,
         rounds=quality.label_rounds,
+        splits=json.dumps(judged),
+        never_fit_folders=json.dumps(
+            [SPLIT_FOLDERS["test"]] if "test" in splits else []
+        ),
         code_version=code_fingerprint(STEP_CODE["LabelIssues"]),
     )
     # Exact and near-duplicates, leaks across splits.

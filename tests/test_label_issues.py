@@ -136,6 +136,58 @@ def test_folds_hold_out_every_image_once_stratified():
         assert set(labels[held]) == {0, 1, 2, 3}
 
 
+def test_never_fit_images_are_held_out_once_and_never_learnt_from():
+    labels = np.repeat(np.arange(4), 12)
+    never_fit = np.zeros(len(labels), bool)
+    never_fit[::4] = True  # three of each class, as a test split
+    plan = plan_folds(labels, DIGITS, folds=3, seed=SEED, never_fit=never_fit)
+    assert plan.judged.all() and not plan.notes
+    held_out = np.concatenate([held for _, held in plan.folds])
+    assert sorted(held_out) == list(range(len(labels)))
+    fit = np.concatenate([fit for fit, _ in plan.folds])
+    assert not never_fit[fit].any()
+    # the others are split as they would be without the test images
+    alone = plan_folds(labels[~never_fit], DIGITS, folds=3, seed=SEED)
+    rest = np.flatnonzero(~never_fit)
+    for (fit, held), (fit_alone, held_alone) in zip(
+        plan.folds, alone.folds, strict=True
+    ):
+        assert fit.tolist() == rest[fit_alone].tolist()
+        assert held[~never_fit[held]].tolist() == rest[held_alone].tolist()
+
+
+def test_a_class_only_in_never_fit_images_is_not_judged():
+    labels = np.array([0] * 6 + [1] * 6 + [2, 2])
+    never_fit = np.array([False] * 12 + [True, True])
+    plan = plan_folds(labels, DIGITS, folds=3, seed=SEED, never_fit=never_fit)
+    assert plan.judged.tolist() == [True] * 12 + [False, False]
+    assert any(
+        "class 2 is only in images never learnt from" in note
+        for note in plan.notes
+    )
+
+
+def test_flips_in_a_never_fit_split_are_found(noisy_digits):
+    """A test split's wrong labels are found by models that never saw it."""
+    labels, truth = noisy_digits["labels"], noisy_digits["truth"]
+    never_fit = np.arange(N_IMAGES) >= N_IMAGES - 100
+    plan = plan_folds(labels, DIGITS, folds=5, seed=SEED, never_fit=never_fit)
+    probabilities = pixel_probe_probabilities(
+        noisy_digits["images"], labels, plan, num_classes=10, seed=SEED
+    )
+    paths = noisy_digits["paths"]
+    ranked = rank_labels(paths, labels, probabilities)
+    test_flips = {
+        p for p, i in noisy_digits["flipped"].items() if never_fit[i]
+    }
+    assert len(test_flips) >= 3, "the fixture has flips among the last 100"
+    # as high as flips in the images learnt from: in the top 13%
+    top = {r.path for r in ranked[:40]}
+    assert len(test_flips & top) >= 0.75 * len(test_flips)
+    predicted = probabilities[never_fit].argmax(axis=1)
+    assert (predicted == truth[never_fit]).mean() > 0.75
+
+
 def test_a_class_smaller_than_the_folds_lowers_the_folds():
     labels = np.array([0] * 10 + [1] * 10 + [2] * 3)
     plan = plan_of(labels, 5)

@@ -5,6 +5,7 @@ import io
 import logging
 import posixpath
 import time
+from collections.abc import Sequence
 
 import numpy as np
 from tfx.dsl.io import fileio
@@ -52,6 +53,7 @@ def find_label_issues(
     folds: int,
     epochs: int | None,
     rounds: int = 1,
+    never_fit_folders: Sequence[str] = (),
 ) -> list[RankedLabel]:
     """Rank every judged image of the splits and write the ranking,
     cleanlab's flagged images and notes on what was not judged into
@@ -73,6 +75,9 @@ def find_label_issues(
       rounds: K-fold rounds, each with its own split and seed; their
         probabilities are averaged (two auditor rounds rank dcai-roman's
         label issues clearly better than one, bench/RESULTS.md).
+      never_fit_folders: the dataset folders (a path's first part, e.g.
+        "test") whose images are judged but never learnt from
+        (folds.plan_folds).
     """
     if method not in METHODS:
         raise ValueError(
@@ -95,8 +100,15 @@ def find_label_issues(
             (spec.image_size, spec.image_size, spec.channels),
         )
         paths, labels, inputs = pixels.paths, pixels.labels, pixels.images
+    never_fit = np.array([split_of(p) in never_fit_folders for p in paths])
     plans = [
-        plan_folds(labels, class_names, folds=folds, seed=spec.seed + r)
+        plan_folds(
+            labels,
+            class_names,
+            folds=folds,
+            seed=spec.seed + r,
+            never_fit=never_fit,
+        )
         for r in range(rounds)
     ]
     evidence = [

@@ -1,4 +1,4 @@
-"""LabelIssues: suspected label errors of train and eval images."""
+"""LabelIssues: suspected label errors of train, eval and test images."""
 
 import json
 
@@ -28,6 +28,7 @@ def LabelIssues(
     epochs: Parameter[int] = None,  # type: ignore[assignment]
     rounds: Parameter[int] = 1,
     splits: Parameter[str] = '["train", "eval"]',
+    never_fit_folders: Parameter[str] = "[]",
     code_version: Parameter[str] = "",
 ) -> None:
     """Ranks every image of `splits` by how likely its label is wrong:
@@ -49,6 +50,8 @@ def LabelIssues(
       epochs: per fold; None for the method's default.
       rounds: K-fold rounds, each with its own split, averaged.
       splits: the TFX splits whose labels are checked, as a JSON list.
+      never_fit_folders: the dataset folders (e.g. "test") among them
+        whose images are judged but never learnt from, as a JSON list.
       code_version: the fingerprint of the code it runs; a new one
         reruns the component instead of serving it from the cache.
     """
@@ -63,4 +66,5 @@ def LabelIssues(
         folds=folds,
         epochs=epochs,
         rounds=rounds,
+        never_fit_folders=json.loads(never_fit_folders),
     )

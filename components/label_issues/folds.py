@@ -1,6 +1,10 @@
 """The K-fold split every out-of-sample signal shares, robust to small
 classes: K shrinks to the smallest class that can be judged, and a class
-too small to judge is left out with a note instead of failing the run."""
+too small to judge is left out with a note instead of failing the run.
+
+Images that must never be learnt from (a test split) are judged too, at
+no extra training: they are dealt out over the folds' held-out parts and
+kept out of every fold's fit part."""
 
 import dataclasses
 
@@ -21,25 +25,38 @@ class FoldPlan:
 
 
 def plan_folds(
-    labels: np.ndarray, class_names: list[str], *, folds: int, seed: int
+    labels: np.ndarray,
+    class_names: list[str],
+    *,
+    folds: int,
+    seed: int,
+    never_fit: np.ndarray | None = None,
 ) -> FoldPlan:
     """Stratified folds over the images of the classes with at least
     MIN_FOLDS images; K is `folds`, or fewer if a judged class is
     smaller. No folds (and nothing judged) if fewer than two classes
-    can be judged."""
+    can be judged. The images marked in `never_fit` (bool [n]) only
+    count, and are only judged, as held out: each is in one fold's
+    held-out part and in no fit part."""
     if folds < MIN_FOLDS:
         raise ValueError(
             f"quality.folds is {folds}; it must be at least {MIN_FOLDS}:"
             " raise it in params.yaml."
         )
-    present, counts = np.unique(labels, return_counts=True)
+    held_only = np.zeros(len(labels), bool) if never_fit is None else never_fit
+    present, counts = np.unique(labels[~held_only], return_counts=True)
     small = present[counts < MIN_FOLDS]
     notes = [
         f"class {class_names[c]} has {counts[present == c][0]} image(s),"
         f" too few to judge its labels; add images of it"
         for c in small
     ]
-    judged = ~np.isin(labels, small)
+    notes += [
+        f"class {class_names[c]} is only in images never learnt from"
+        " (test): their labels cannot be judged"
+        for c in np.setdiff1d(labels[held_only], present)
+    ]
+    judged = np.isin(labels, present) & ~np.isin(labels, small)
     judged_counts = counts[counts >= MIN_FOLDS]
     if len(judged_counts) < 2:
         notes.append(
@@ -52,13 +69,21 @@ def plan_folds(
             f"{k} folds instead of quality.folds={folds}: the smallest"
             f" judged class has {judged_counts.min()} images"
         )
-    indices = np.flatnonzero(judged)
+    indices = np.flatnonzero(judged & ~held_only)
     splitter = StratifiedKFold(k, shuffle=True, random_state=seed)
+    dealt = np.array_split(
+        np.random.default_rng(seed).permutation(
+            np.flatnonzero(judged & held_only)
+        ),
+        k,
+    )
     return FoldPlan(
         judged,
         [
-            (indices[fit], indices[held_out])
-            for fit, held_out in splitter.split(indices, labels[indices])
+            (indices[fit], np.sort(np.concatenate([indices[held_out], extra])))
+            for (fit, held_out), extra in zip(
+                splitter.split(indices, labels[indices]), dealt, strict=True
+            )
         ],
         notes,
     )
