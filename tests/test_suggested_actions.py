@@ -58,19 +58,28 @@ def test_no_probable_class_is_a_remove_not_a_relabel():
     ) == [(REMOVE, 0.9, "x")]
 
 
-@pytest.mark.parametrize(
-    "other",
-    [
-        found(OUTLIER, score=3.0),
-        found(NEAR_DUPLICATE, duplicate_of="train/ii/b.png"),
-    ],
-    ids=["embedding outlier", "near-duplicate with another label"],
-)
-def test_a_label_issue_that_is_also_odd_is_a_remove(other):
+def test_a_label_issue_near_a_copy_with_another_label_is_a_remove():
     assert suggestion(
-        [found(LABEL_ISSUE, suggested_label="x"), other],
+        [
+            found(LABEL_ISSUE, suggested_label="x"),
+            found(NEAR_DUPLICATE, duplicate_of="train/ii/b.png"),
+        ],
         {PATH: LabelEvidence(0.05, "x", 0.95)},
     ) == [(REMOVE, 0.95, "x"), (REMOVE, 0.95, "")]
+
+
+def test_an_embedding_outlier_is_a_remove_unless_another_class_is_sure():
+    # A swapped label the trained model memorised makes it an outlier
+    # in that model's embedding: confident evidence still relabels it.
+    pair = [found(LABEL_ISSUE, suggested_label="x"), found(OUTLIER, score=3)]
+    assert suggestion(pair, {PATH: LabelEvidence(0.05, "x", 0.95)}) == [
+        (RELABEL, 0.95, "x"),
+        (RELABEL, 0.95, "x"),
+    ]
+    assert suggestion(pair, {PATH: LabelEvidence(0.35, "x", 0.6)}) == [
+        (REMOVE, 0.65, "x"),
+        (REMOVE, 0.65, ""),
+    ]
 
 
 def test_weak_evidence_is_left_for_review():

@@ -13,8 +13,9 @@ duplicate's gets the same suggestion, decided from all of them together:
   a leak, never the test copy);
 - remove: a label issue that looks like no class: far from every class
   in the auditor's embedding, or no class probable out of sample (the
-  largest below NO_CLASS_PROBABILITY), or an outlier in the trained
-  model's embedding, or a near-duplicate of an image with another label;
+  largest below NO_CLASS_PROBABILITY), or a near-duplicate of an image
+  with another label, or, unless the evidence is confident in another
+  class (a relabel), an outlier in the trained model's embedding;
   confidence is the out-of-sample probability that the given label is
   wrong;
 - relabel: a label issue whose most probable class out of sample is
@@ -109,7 +110,7 @@ def _suggest(
     if (
         evidence.no_class
         or evidence.suggested_probability < NO_CLASS_PROBABILITY
-        or any(_conflicting(row) or row.issue == OUTLIER for row in rows)
+        or any(_conflicting(row) for row in rows)
     ):
         return REMOVE, wrong, ""
     given = rows[0].given_label
@@ -123,6 +124,11 @@ def _suggest(
             evidence.suggested_probability if agreed is None else agreed,
             evidence.suggested_label,
         )
+    # Checked after the relabel: the trained model memorises a swapped
+    # label, which alone can put the image far from its neighbours in
+    # that model's embedding (24 of the embedded digits' 54 flips).
+    if any(row.issue == OUTLIER for row in rows):
+        return REMOVE, wrong, ""
     return REVIEW, wrong, ""
 
 
