@@ -57,11 +57,11 @@ class RunResults:
             "tflite": self.tflite,
             "anomalies": sum(len(a) for a in self.anomalies.values()),
             "findings": self.findings,
-            **({"test": test_metrics(self.test)} if self.test else {}),
+            **({"test": _test_metrics(self.test)} if self.test else {}),
         }
 
 
-def test_metrics(test: dict[str, Any]) -> dict[str, Any]:
+def _test_metrics(test: dict[str, Any]) -> dict[str, Any]:
     """The test figures `dvc metrics` tracks; the slices stay in the
     report."""
     return {

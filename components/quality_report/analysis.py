@@ -105,7 +105,7 @@ def build_report(
         slices=evaluation.slices,
         misclassified=misclassified,
         test=(
-            test_figures(read_accuracy(inputs.test_accuracy_uri))
+            _test_figures(read_accuracy(inputs.test_accuracy_uri))
             if inputs.test_accuracy_uri
             else None
         ),
@@ -134,7 +134,7 @@ def build_report(
     return data
 
 
-def test_figures(accuracy: dict[str, Any]) -> TestFigures:
+def _test_figures(accuracy: dict[str, Any]) -> TestFigures:
     """The report's view of what TestAccuracy wrote."""
     keras = accuracy["keras"]
     return TestFigures(

@@ -1,4 +1,4 @@
-"""SplitAccuracy: the fixed model's accuracy on a held-out split, for the
+"""TestAccuracy: the fixed model's accuracy on the test split, for the
 user's judgement; the Evaluator's blessing stays on eval.
 
 TFMA's Evaluator reads several `example_splits` as one pooled dataset,
