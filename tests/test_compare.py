@@ -826,7 +826,10 @@ def test_page_and_summary_fall_back_to_eval_without_comparable_test(
     )
     assert "  eval accuracy " in summary
     page = render_comparison(fallback, html_dir="out")
-    assert "Test accuracy is not comparable" in page
+    assert (
+        "<strong>Test accuracy is not comparable: the runs&#x27; test images"
+        " differ</strong>; compare them on eval below." in page
+    )
     assert 'id="test-accuracy-table"' not in page
     assert 'id="test-accuracy-table"' in render_comparison(
         comparison, html_dir="out"

@@ -188,8 +188,8 @@ def _test_headline(test: HeldOutDeltas) -> str:
     if overall is None:
         return (
             f"<strong>{esc(test.note[:1].upper() + test.note[1:])}</strong>;"
+            " compare them on eval below."
         )
-        " compare them on eval below."
     change = "" if overall.change is None else f" ({overall.change:+.1%})"
     int8 = (
         ""
