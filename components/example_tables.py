@@ -120,6 +120,15 @@ def read_pixels(
     )
 
 
+def read_int_features(
+    split_dirs: list[str], names: list[str]
+) -> dict[str, np.ndarray]:
+    """One int64 value per example of each feature in `names`, such as
+    the Transform's property buckets, in the order of read_pixels."""
+    spec = {name: tf.io.FixedLenFeature([], tf.int64) for name in names}
+    return _read_columns(split_dirs, spec)
+
+
 def _read_columns(
     split_dirs: list[str], spec: dict[str, tf.io.FixedLenFeature]
 ) -> dict[str, np.ndarray]:

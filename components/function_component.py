@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
     _T = TypeVar("_T")
     InputArtifact: TypeAlias = Annotated[_T, "input artifact"]
+    # An input artifact whose channel may be left out: None then.
+    OptionalInputArtifact: TypeAlias = Annotated[_T | None, "input artifact"]
     OutputArtifact: TypeAlias = Annotated[_T, "output artifact"]
     Parameter: TypeAlias = Annotated[_T, "execution parameter"]
     component: Callable[[Callable[..., None]], BaseFunctionalComponentFactory]
@@ -32,4 +34,12 @@ else:
         component,
     )
 
-__all__ = ["InputArtifact", "OutputArtifact", "Parameter", "component"]
+    OptionalInputArtifact = InputArtifact
+
+__all__ = [
+    "InputArtifact",
+    "OptionalInputArtifact",
+    "OutputArtifact",
+    "Parameter",
+    "component",
+]

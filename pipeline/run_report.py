@@ -4,6 +4,7 @@ import csv
 import json
 import posixpath
 from pathlib import Path
+from typing import Any
 
 from tfx.dsl.io import fileio
 
@@ -40,6 +41,8 @@ def format_summary(
             for s in results.slices[:_WORST_SLICES]
         ),
     ]
+    if results.test:
+        lines += _test_lines(results.test)
     anomalies = [
         f"  anomaly in {split}: {text}"
         for split, found in results.anomalies.items()
@@ -66,6 +69,20 @@ def format_summary(
         f"  issues to review: {issues_file}",
     ]
     return "\n".join(lines)
+
+
+def _test_lines(test: dict[str, Any]) -> list[str]:
+    keras = test["keras"]
+    return [
+        f"Test accuracy {keras['accuracy']:.3f} on {test['examples']}"
+        " images (held fixed; the blessing is on eval).",
+        f"  test TFLite int8: accuracy {test['int8']['accuracy']:.3f}",
+        "  test per class: "
+        + ", ".join(
+            f"{name} {accuracy:.2f}"
+            for name, accuracy in keras["per_class_accuracy"].items()
+        ),
+    ]
 
 
 def write_dvc_files(

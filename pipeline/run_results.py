@@ -19,6 +19,7 @@ from components.quality_artifacts import ISSUES_FILE
 from components.quality_report.evaluation_results import read_evaluation
 from components.quality_report.issues_csv import read_issues_csv
 from components.quality_report.report_data import SliceRow
+from components.split_accuracy.measure import read_accuracy
 from components.tflite_export import keys as tflite_keys
 
 _OUTPUT_EVENTS = (
@@ -42,6 +43,8 @@ class RunResults:
     anomalies: dict[str, list[str]]  # split → descriptions
     findings: dict[str, int]  # data-quality issue type → flagged images
     artifacts: dict[str, str]  # what → uri
+    # The test split's figures (see TestAccuracy), None without a test split.
+    test: dict[str, Any] | None = None
 
     def metrics(self) -> dict[str, Any]:
         """The figures `dvc metrics` tracks."""
@@ -54,7 +57,20 @@ class RunResults:
             "tflite": self.tflite,
             "anomalies": sum(len(a) for a in self.anomalies.values()),
             "findings": self.findings,
+            **({"test": _test_metrics(self.test)} if self.test else {}),
         }
+
+
+def _test_metrics(test: dict[str, Any]) -> dict[str, Any]:
+    """The test figures `dvc metrics` tracks; the slices stay in the
+    report."""
+    return {
+        "accuracy": test["keras"]["accuracy"],
+        "examples": test["examples"],
+        "per_class_accuracy": test["keras"]["per_class_accuracy"],
+        "int8_accuracy": test["int8"]["accuracy"],
+        "images_sha256": test["images_sha256"],
+    }
 
 
 def existing_store(metadata_path: str) -> metadata.ConnectionConfigType:
@@ -152,6 +168,7 @@ def read_results(
         outputs[("TFLiteExport", "tflite_model")].uri
     )
     report = outputs[("QualityReport", "report")].uri
+    test = outputs.get(("TestAccuracy", "accuracy"))
     return RunResults(
         run_id=run_id,
         accuracy=summary.accuracy,
@@ -175,6 +192,7 @@ def read_results(
             "tflite": tflite_dir,
             "report": report,
         },
+        test=read_accuracy(test.uri) if test else None,
     )
 
 

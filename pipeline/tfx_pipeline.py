@@ -13,7 +13,10 @@ from components.duplicates.component import Duplicates
 from components.label_issues.component import LabelIssues
 from components.outliers.component import Outliers
 from components.quality_report.component import QualityReport
+from components.split_accuracy.component import TestAccuracy
 from components.tflite_export.component import TFLiteExport
+from models.features import bucket_key
+from pipeline.evaluation import SLICE_PROPERTIES
 from pipeline.settings import QualityConfig
 
 # The ETL's split folders, and the names TFX gives them.
@@ -24,6 +27,7 @@ STEP_CODE = {
     "Transform": "models.preprocessing",
     "Trainer": "models.trainer",
     "TFLiteExport": "components.tflite_export.component",
+    "TestAccuracy": "components.split_accuracy.component",
     "LabelIssues": "components.label_issues.component",
     "Duplicates": "components.duplicates.component",
     "Outliers": "components.outliers.component",
@@ -145,6 +149,25 @@ def create_pipeline(
         examples=transform.outputs["transformed_examples"],
         code_version=code_fingerprint(STEP_CODE["TFLiteExport"]),
     )
+    # Keras and int8 accuracy on the test split, sliced as the Evaluator
+    # slices; for the user's judgement, the blessing stays on eval.
+    test_accuracy = (
+        [
+            TestAccuracy(
+                model=trainer.outputs["model"],
+                tflite_model=tflite_export.outputs["tflite_model"],
+                examples=example_gen.outputs["examples"],
+                transformed_examples=transform.outputs["transformed_examples"],
+                class_names=json.dumps(list(class_names)),
+                slice_features=json.dumps(
+                    [bucket_key(name) for name in SLICE_PROPERTIES]
+                ),
+                code_version=code_fingerprint(STEP_CODE["TestAccuracy"]),
+            )
+        ]
+        if "test" in splits
+        else []
+    )
     # Copy a blessed model to the serving folder.
     pusher = tfx.components.Pusher(
         model=trainer.outputs["model"],
@@ -201,6 +224,9 @@ def create_pipeline(
         etl_dir=data_root,
         budget=quality.budget,
         title=pipeline_name,
+        test_accuracy=(
+            test_accuracy[0].outputs["accuracy"] if test_accuracy else None
+        ),
         code_version=code_fingerprint(STEP_CODE["QualityReport"]),
     )
     return tfx.dsl.Pipeline(
@@ -216,6 +242,7 @@ def create_pipeline(
             *([baseline] if compare_with_blessed else []),
             evaluator,
             tflite_export,
+            *test_accuracy,
             pusher,
             label_issues,
             duplicates,

@@ -65,6 +65,17 @@ def test_a_report_change_reruns_the_report_alone(code_copy):
     }
 
 
+def test_a_test_accuracy_change_reruns_it_and_the_report(code_copy):
+    before = fingerprints(code_copy)
+    edit(code_copy / "components" / "split_accuracy" / "measurement.py")
+    after = fingerprints(code_copy)
+    # The report reads what TestAccuracy writes.
+    assert {step for step in STEP_CODE if after[step] != before[step]} == {
+        "TestAccuracy",
+        "QualityReport",
+    }
+
+
 def test_a_model_change_reruns_what_runs_the_model(code_copy):
     before = fingerprints(code_copy)
     edit(code_copy / "models" / "registry.py")
@@ -96,7 +107,8 @@ def test_imports_are_followed_through_packages(code_copy):
 
 def test_every_step_running_our_code_carries_its_fingerprint(tmp_path):
     data_root = tmp_path / "tfrecords"
-    for folder in ("train", "val"):
+    # With a test split, so that TestAccuracy is in the DAG.
+    for folder in ("train", "val", "test"):
         (data_root / folder).mkdir(parents=True)
     (data_root / "classes.json").write_text(json.dumps(list("0123456789")))
     config = load_config(REPO / "params.yaml")

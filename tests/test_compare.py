@@ -23,12 +23,19 @@ from components.image_etl.image_properties import image_properties
 from components.quality_report.analysis import class_counts
 from components.quality_report.evaluation_results import EvaluationSummary
 from components.quality_report.report_data import SliceRow
+from components.split_accuracy.measurement import (
+    accuracy_figures,
+    images_digest,
+)
 from dcp.commands import compare as command
 from iteration.comparison.accuracy import (
     CLASS,
+    NOT_COMPARABLE,
     OVERALL,
+    HeldOutDeltas,
     accuracy_deltas,
     figure_deltas,
+    held_out_deltas,
 )
 from iteration.comparison.compare_html import render_comparison
 from iteration.comparison.comparison import (
@@ -465,6 +472,24 @@ def sh(cwd: Path, *command: str) -> str:
     return result.stdout
 
 
+def figures_on_test(run: EvalPredictions, buckets: np.ndarray) -> dict:
+    """A run's TestAccuracy figures on the 200 digits as its test split;
+    its int8 model is taken to agree with it."""
+    labels = np.array([CLASSES.index(label) for label in run.labels])
+    predicted = np.array([CLASSES.index(p) for p in run.predicted])
+    figures = accuracy_figures(
+        labels, predicted, CLASSES, {"brightness_bucket": buckets}
+    )
+    return {
+        "split": "test",
+        "examples": len(labels),
+        "images_sha256": images_digest(run.paths, run.sha256),
+        "keras": figures,
+        "int8": figures,
+        "int8_keras_agreement": 1.0,
+    }
+
+
 def run_results(run_id: str, probabilities: np.ndarray) -> RunResults:
     """A run's figures, from a real classifier's predictions."""
     labels = _DIGITS.target[_EVAL]
@@ -670,6 +695,9 @@ def comparison(two_models, digit_statistics) -> Comparison:
         flips=find_flips(a, b),
         dvc=DvcDiff({}, "", f"{EVIL}: not a git revision"),
         thumbnails={},
+        test=held_out_deltas(
+            *(figures_on_test(run, buckets) for run in (a, b))
+        ),
     )
     shown = listed_hashes(built)
     pngs = dict(zip(table.sha256, table.pngs, strict=True))
@@ -744,6 +772,68 @@ def test_json_and_summary_agree_with_the_comparison(comparison):
     assert "1 added, 0 removed, 0 changed, 0 moved" in summary
     assert "int8 2 → 1 KiB, accuracy 0.900 → 0.950" in summary
     assert "out/compare.html" in summary and "out/compare.json" in summary
+
+
+def test_summary_headlines_test_accuracy_on_the_same_test_images(
+    comparison,
+):
+    test = comparison.test
+    assert test.note == "" and test.overall is not None
+    summary = format_summary(
+        comparison, html_file="out/compare.html", json_file="out/compare.json"
+    )
+    # The test line comes before the eval line.
+    assert summary.splitlines()[1] == (
+        f"  test accuracy {test.overall.a:.3f} → {test.overall.b:.3f}"
+        f" ({test.overall.change:+.3f}) on the same 200 test images; int8"
+        f" {test.int8.a:.3f} → {test.int8.b:.3f} ({test.int8.change:+.3f})"
+    )
+    record = comparison_json(comparison)["test"]
+    assert record["accuracy"][0]["change"] == test.overall.change
+    assert {r["group"] for r in record["accuracy"]} == {
+        OVERALL,
+        CLASS,
+        "brightness_bucket",
+    }
+
+
+def test_other_test_images_are_not_compared(two_models):
+    a, b, images = two_models
+    buckets = brightness_buckets([pixels for _, _, pixels in images], 3)
+    figures_a, figures_b = (figures_on_test(run, buckets) for run in (a, b))
+    # One test image relabelled: same paths, another hash.
+    other = {**figures_b, "images_sha256": "0" * 64}
+    assert held_out_deltas(figures_a, other) == HeldOutDeltas(
+        [], None, NOT_COMPARABLE
+    )
+    assert NOT_COMPARABLE == (
+        "test accuracy is not comparable: the runs' test images differ"
+    )
+    assert held_out_deltas(figures_a, None).note == (
+        "test accuracy is not comparable: B has no test split"
+    )
+
+
+def test_page_and_summary_fall_back_to_eval_without_comparable_test(
+    comparison,
+):
+    fallback = dataclasses.replace(
+        comparison, test=HeldOutDeltas([], None, NOT_COMPARABLE)
+    )
+    summary = format_summary(fallback, html_file="h", json_file="j")
+    assert summary.splitlines()[1] == (
+        f"  {NOT_COMPARABLE}; the eval figures below are what there is"
+    )
+    assert "  eval accuracy " in summary
+    page = render_comparison(fallback, html_dir="out")
+    assert (
+        "<strong>Test accuracy is not comparable: the runs&#x27; test images"
+        " differ</strong>; compare them on eval below." in page
+    )
+    assert 'id="test-accuracy-table"' not in page
+    assert 'id="test-accuracy-table"' in render_comparison(
+        comparison, html_dir="out"
+    )
 
 
 def test_command_defaults_to_previous_against_latest():

@@ -3,6 +3,7 @@ dataset with its injected defects: what `make run` reports is checked
 against the answer key, data/raw/defects.json."""
 
 import csv
+import posixpath
 from pathlib import Path
 
 import numpy as np
@@ -10,15 +11,28 @@ import pytest
 import yaml
 from PIL import Image
 from tfx import v1 as tfx
+from tfx.utils import path_utils
 
+from components.image_etl.etl import read_classes
 from components.quality_artifacts import ISSUES_FILE, RANKING_FILE
+from components.quality_report.evaluation_results import read_evaluation
+from components.split_accuracy.measure import measure_split, read_accuracy
+from components.tflite_export.keys import INT8_FILE
 from dcp import cli, local_runner
-from pipeline.run_results import latest_outputs
+from pipeline.evaluation import SLICE_PROPERTIES
+from pipeline.run_report import format_summary
+from pipeline.run_results import (
+    latest_outputs,
+    read_results,
+    read_tflite_metrics,
+)
 from tests.conftest import REPO, write_embedded_tfrecords
 from tests.test_html_report import SECTION_IDS
 from tests.test_report_browser import dump_dom, run_chromium
 
 pytestmark = pytest.mark.e2e
+
+EVAL = "Split-eval"
 
 
 @pytest.fixture(scope="module")
@@ -40,12 +54,10 @@ def run(tmp_path_factory) -> dict:
     params["quality"]["label_rounds"] = 1
     (root / "params.yaml").write_text(yaml.safe_dump(params))
     local_runner.run(str(root / "params.yaml"))
-    outputs = latest_outputs(
-        tfx.orchestration.metadata.sqlite_metadata_connection_config(
-            str(root / "metadata.sqlite")
-        ),
-        "digits",
+    connection = tfx.orchestration.metadata.sqlite_metadata_connection_config(
+        str(root / "metadata.sqlite")
     )
+    outputs = latest_outputs(connection, "digits")
     report = Path(outputs[("QualityReport", "report")].uri)
     with (report / ISSUES_FILE).open() as file:
         issues = list(csv.DictReader(file))
@@ -58,6 +70,9 @@ def run(tmp_path_factory) -> dict:
         "ranking": ranking,
         "report": report,
         "params": root / "params.yaml",
+        "outputs": outputs,
+        "connection": connection,
+        "classes": read_classes(str(root / "tfrecords")),
     }
 
 
@@ -222,3 +237,73 @@ def test_the_run_report_renders_in_chromium(run, tmp_path):
     listed = [path for path in flips if path in dom]
     assert len(listed) >= 0.8 * len(flips)
     assert dom.count("data:image/png;base64,") >= len(listed)
+
+
+def test_the_test_split_is_measured_keras_and_int8(run):
+    test = read_accuracy(run["outputs"][("TestAccuracy", "accuracy")].uri)
+    assert test["split"] == "test" and test["examples"] > 0
+    for model in ("keras", "int8"):
+        figures = test[model]
+        assert 0.0 <= figures["accuracy"] <= 1.0
+        assert set(figures["per_class_accuracy"]) <= set(run["classes"])
+        assert sum(figures["per_class_examples"].values()) == test["examples"]
+        assert {s["feature"] for s in figures["slices"]} == {
+            f"{name}_bucket" for name in SLICE_PROPERTIES
+        }
+    results = read_results(run["connection"], "digits", run["classes"])
+    keras = test["keras"]["accuracy"]
+    summary = format_summary(
+        results, metrics_file="m", report_file="r", issues_file="i"
+    )
+    assert (
+        f"Test accuracy {keras:.3f} on {test['examples']} images (held"
+        " fixed; the blessing is on eval)." in summary
+    )
+    assert f"test TFLite int8: accuracy {test['int8']['accuracy']:.3f}" in (
+        summary
+    )
+    metrics = results.metrics()
+    assert metrics["test"]["accuracy"] == keras
+    assert metrics["test"]["int8_accuracy"] == test["int8"]["accuracy"]
+    assert metrics["test"]["images_sha256"] == test["images_sha256"]
+    html = (run["report"] / "report.html").read_text()
+    assert "<h3>The test split</h3>" in html
+    assert 'id="test-per-class-accuracy"' in html
+    print(
+        f"test: Keras {keras:.4f}, int8 {test['int8']['accuracy']:.4f} on"
+        f" {test['examples']} images"
+    )
+
+
+def test_the_test_accuracy_route_agrees_with_the_evaluator_on_eval(run):
+    """The TestAccuracy's measurement, pointed at eval, gives the
+    Evaluator's accuracy and the TFLite export's int8 accuracy."""
+    outputs = run["outputs"]
+    tflite_dir = path_utils.serving_model_path(
+        outputs[("TFLiteExport", "tflite_model")].uri
+    )
+    classes = run["classes"]
+    on_eval = measure_split(
+        path_utils.serving_model_path(outputs[("Trainer", "model")].uri),
+        posixpath.join(tflite_dir, INT8_FILE),
+        posixpath.join(outputs[("ImportExampleGen", "examples")].uri, EVAL),
+        posixpath.join(
+            outputs[("Transform", "transformed_examples")].uri, EVAL
+        ),
+        class_names=classes,
+        slice_features=[f"{name}_bucket" for name in SLICE_PROPERTIES],
+    )
+    evaluator = read_evaluation(
+        outputs[("Evaluator", "evaluation")].uri, classes
+    )
+    assert on_eval["examples"] == evaluator.examples
+    keras = on_eval["keras"]["accuracy"]
+    assert abs(keras - evaluator.accuracy) <= max(1e-6, 1 / evaluator.examples)
+    tflite = read_tflite_metrics(tflite_dir)
+    assert on_eval["int8"]["accuracy"] == pytest.approx(
+        tflite["int8_accuracy"]
+    )
+    print(
+        f"eval: TestAccuracy route {keras:.6f}, Evaluator"
+        f" {evaluator.accuracy:.6f} on {evaluator.examples} images"
+    )

@@ -379,6 +379,34 @@ def test_error_analysis_tables(parsed):
     ]
 
 
+def test_the_test_split_is_shown_only_when_measured(report):
+    assert "The test split" not in render_report(report)
+    with_test = dataclasses.replace(
+        report,
+        test=rd.TestFigures(
+            examples=200,
+            accuracy=0.8,
+            int8_accuracy=0.795,
+            per_class_accuracy={"1": 0.9, EVIL: 0.6},
+            slices=[rd.SliceRow("blur_bucket", 1, 0.5, 40)],
+        ),
+    )
+    page = render_report(with_test)
+    assert (
+        "Accuracy on the 200 test images: 80.0%, as TFLite int8 79.5%." in page
+    )
+    parsed = Page(page)
+    assert parsed.tables["test-per-class-accuracy"] == [
+        ["1", "90.0%"],
+        [EVIL, "60.0%"],
+    ]
+    assert parsed.tables["test-slices"] == [
+        ["blur_bucket", "1", "50.0%", "40"]
+    ]
+    # Eval's tables are unchanged beside it.
+    assert parsed.column("slices", 3) == ["100", "9", "10"]
+
+
 def test_tables_are_sortable(parsed):
     assert parsed.tables
     for attributes in parsed.table_attributes.values():

@@ -109,7 +109,14 @@ def test_the_spec_holds_every_component_but_the_resolver(compiled):
         if not isinstance(node, tfx.dsl.Resolver)
     }
     assert set(compiled.spec.root.dag.tasks) == expected
-    assert {"Transform", "Trainer", "Evaluator", "TFLiteExport"} <= expected
+    # The data root has a test/ folder, so TestAccuracy is there too.
+    assert {
+        "Transform",
+        "Trainer",
+        "Evaluator",
+        "TFLiteExport",
+        "TestAccuracy",
+    } <= expected
     assert len(expected) == len(pipeline.components) - 1
 
 

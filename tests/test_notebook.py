@@ -133,6 +133,9 @@ def test_the_steps_show_their_results(run):
     for column in ("accuracy", "examples", "label", "brightness_bucket"):
         assert column in table
     assert "int8_accuracy" in html("METRICS_FILE")
+    # write_digits writes a test split, so TestAccuracy runs.
+    assert "Test accuracy " in text('components["TestAccuracy"]')
+    assert "on 20 images; int8 " in text('components["TestAccuracy"]')
     report = text('components["QualityReport"]')
     assert "Report: " in report
     assert Path(report.split("Report: ")[1].strip()).is_file()

@@ -39,6 +39,7 @@ NODES = {
     "latest_blessed_model",
     "Evaluator",
     "TFLiteExport",
+    "TestAccuracy",
     "Pusher",
     "LabelIssues",
     "Duplicates",
@@ -47,16 +48,19 @@ NODES = {
 }
 
 
+PER_CLASS = {"train": 12, "val": 4, "test": 2}
+
+
 def write_digits(root: Path) -> None:
-    """12 train and 4 val real digit images per class."""
+    """12 train, 4 val and 2 test real digit images per class."""
     digits = load_digits()
-    counts = {"train": {}, "val": {}}
+    counts: dict[str, dict[int, int]] = {split: {} for split in PER_CLASS}
     for index, (scan, label) in enumerate(
         zip(digits.images, digits.target, strict=True)
     ):
-        split = "val" if index % 4 == 0 else "train"
+        split = {0: "val", 1: "test"}.get(index % 4, "train")
         count = counts[split].get(label, 0)
-        if count < (4 if split == "val" else 12):
+        if count < PER_CLASS[split]:
             counts[split][label] = count + 1
             image = Image.fromarray(render_digit(scan, 32))
             save(root / split / str(label) / f"{index}.png", image)
@@ -66,7 +70,7 @@ def etl(raw: Path, output: Path) -> None:
     run_etl(
         str(raw),
         str(output),
-        splits=("train", "val"),
+        splits=tuple(PER_CLASS),
         on_bad_file="fail",
         images_per_shard=1000,
         parallel_from_images=10_000,
@@ -153,6 +157,11 @@ def test_first_run_executes_every_component(project, first_run):
     assert tflite["int8_bytes"] < tflite["float32_bytes"] / 3
     int8_model = Path(results.artifacts["tflite"]) / "model_int8.tflite"
     assert int8_model.stat().st_size == tflite["int8_bytes"]
+    # The held-fixed test split, measured beside eval.
+    assert results.test["examples"] == 20
+    test = results.metrics()["test"]
+    assert test["examples"] == 20 and 0.0 <= test["accuracy"] <= 1.0
+    assert 0.0 <= test["int8_accuracy"] <= 1.0
     # The report is there; what it finds is tested on the embedded
     # dataset in test_data_quality_e2e.
     assert (Path(results.artifacts["report"]) / "report.html").is_file()
@@ -218,7 +227,12 @@ def test_compare_shows_the_changed_image_and_its_effects(
         changed_image,
         changed_image,
     )
-    assert [row.change for row in comparison.counts] == [0] * 20
+    assert [row.change for row in comparison.counts] == [0] * 30
+    # The test images are the same files in both runs: test accuracy
+    # is compared, and is the headline.
+    test = comparison.test
+    assert test.note == "" and test.overall is not None
+    assert test.overall.examples_a == test.overall.examples_b == 20
     # TFDV sees it in train's brightness; eval is the same data.
     train = {d.feature: d for d in comparison.drift if d.split == "train"}
     assert train["brightness"].value > 0
@@ -242,6 +256,7 @@ def test_compare_shows_the_changed_image_and_its_effects(
     page = Page(dump_dom(tmp_path, (output / HTML_FILE).as_uri()))
     assert page.section_ids == SECTIONS
     assert page.column("changes-table", 2) == [changed_image]
+    assert "test-accuracy-table" in page.tables
     # The changed image before and after, and each flipped image.
     flipped = len(flips.right_to_wrong) + len(flips.wrong_to_right)
     assert len(page.images) == 2 + flipped
@@ -272,6 +287,7 @@ def test_compare_the_latest_run_with_itself(
     args.run(args, load_config(tmp_path / "params.yaml"), [])
     summary = capsys.readouterr().out
     assert "0 right → wrong, 0 wrong → right of the 40 eval images" in summary
+    assert "(+0.000) on the same 20 test images" in summary
     assert "all 10 classes as before" in summary
     assert "0 added, 0 removed, 0 changed, 0 moved" in summary
     assert "no feature beyond its threshold" in summary

@@ -8,6 +8,7 @@ import logging
 import posixpath
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from tfx.dsl.io import fileio
@@ -31,11 +32,14 @@ from components.quality_report.report_data import (
     Finding,
     Misclassified,
     ReportData,
+    SliceRow,
+    TestFigures,
 )
 from components.quality_report.suggested_actions import (
     LabelEvidence,
     suggest_actions,
 )
+from components.split_accuracy.measure import read_accuracy
 from components.trained_model import (
     load_keras_model,
     predict,
@@ -57,6 +61,7 @@ class ReportInputs:
     evaluation_uri: str
     findings_dirs: list[str]  # the analyses' outputs, with findings.csv
     etl_dir: str  # the ETL's output, with quarantine.csv
+    test_accuracy_uri: str | None = None  # TestAccuracy's, if it ran
 
 
 def build_report(
@@ -99,6 +104,11 @@ def build_report(
         confusion=evaluation.confusion,
         slices=evaluation.slices,
         misclassified=misclassified,
+        test=(
+            _test_figures(read_accuracy(inputs.test_accuracy_uri))
+            if inputs.test_accuracy_uri
+            else None
+        ),
         thumbnails={
             path: png
             for path, png in zip(table.paths, table.pngs, strict=True)
@@ -122,6 +132,18 @@ def build_report(
     write_issues_csv(findings, posixpath.join(output_dir, ISSUES_FILE))
     logging.info("Report: %s", posixpath.join(output_dir, REPORT_FILE))
     return data
+
+
+def _test_figures(accuracy: dict[str, Any]) -> TestFigures:
+    """The report's view of what TestAccuracy wrote."""
+    keras = accuracy["keras"]
+    return TestFigures(
+        examples=accuracy["examples"],
+        accuracy=keras["accuracy"],
+        int8_accuracy=accuracy["int8"]["accuracy"],
+        per_class_accuracy=keras["per_class_accuracy"],
+        slices=[SliceRow(**row) for row in keras["slices"]],
+    )
 
 
 def read_findings(path: str) -> list[Finding]:

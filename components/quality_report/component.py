@@ -7,6 +7,7 @@ from tfx.types.standard_artifacts import Examples, Model, ModelEvaluation
 from components.example_tables import split_dir, split_names
 from components.function_component import (
     InputArtifact,
+    OptionalInputArtifact,
     OutputArtifact,
     Parameter,
     component,
@@ -16,6 +17,7 @@ from components.quality_artifacts import (
     DataQualityReport,
 )
 from components.quality_report.analysis import ReportInputs, build_report
+from components.split_accuracy.keys import SplitAccuracy
 
 
 @component
@@ -32,6 +34,7 @@ def QualityReport(
     etl_dir: Parameter[str],
     budget: Parameter[int],
     title: Parameter[str],
+    test_accuracy: OptionalInputArtifact[SplitAccuracy] = None,
     code_version: Parameter[str] = "",
 ) -> None:
     """Writes report.html (self-contained: label issues, duplicates,
@@ -55,6 +58,7 @@ def QualityReport(
         files it could not convert.
       budget: the cap on train + val images.
       title: the report's heading.
+      test_accuracy: TestAccuracy's figures, if there is a test split.
       code_version: the fingerprint of the code it runs; a new one
         reruns the component instead of serving it from the cache.
     """
@@ -71,6 +75,7 @@ def QualityReport(
                 for findings in (label_issues, duplicates, outliers)
             ],
             etl_dir=etl_dir,
+            test_accuracy_uri=test_accuracy.uri if test_accuracy else None,
         ),
         report.uri,
         class_names=json.loads(class_names),

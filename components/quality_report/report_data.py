@@ -97,6 +97,17 @@ class SliceRow:
 
 
 @dataclasses.dataclass(frozen=True)
+class TestFigures:
+    """The model on the test split, which the loop holds fixed."""
+
+    examples: int
+    accuracy: float  # the Keras model's
+    int8_accuracy: float  # the TFLite int8 model's
+    per_class_accuracy: Mapping[str, float]
+    slices: Sequence[SliceRow]  # worst first
+
+
+@dataclasses.dataclass(frozen=True)
 class ReportData:
     title: str  # e.g. "digits, run 2026-11-24T08:30:00"
     class_names: Sequence[str]
@@ -111,3 +122,4 @@ class ReportData:
     misclassified: Sequence[Misclassified]  # eval images, worst first
     thumbnails: Mapping[str, bytes]  # path -> PNG bytes
     notes: Sequence[str] = ()  # how each analysis ran, in plain words
+    test: TestFigures | None = None  # None without a test split

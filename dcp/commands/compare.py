@@ -10,8 +10,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     compare = commands.add_parser(
         "compare",
         help="two runs or data versions side by side (dcp compare [A [B]])",
-        description="Compare run A with run B: images per class and split,"
-        " the files that changed, statistics drift (TFDV), accuracy"
+        description="Compare run A with run B: test accuracy first when"
+        " both measured the same test images, images per class and split,"
+        " the files that changed, statistics drift (TFDV), eval accuracy"
         " overall, per class and per slice, the TFLite models, the eval"
         " images that flipped, and dvc metrics/plots diff for git"
         " revisions. A and B are run ids, latest, previous (the run"

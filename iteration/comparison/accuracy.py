@@ -2,13 +2,16 @@
 image properties, and of the TFLite models."""
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from components.quality_report.evaluation_results import EvaluationSummary
 
 OVERALL = "overall"
 CLASS = "class"
+NOT_COMPARABLE = (
+    "test accuracy is not comparable: the runs' test images differ"
+)
 # The TFLite export's figures, in the order shown; others follow sorted.
 TFLITE_FIGURES = (
     "float32_bytes",
@@ -88,6 +91,80 @@ def accuracy_deltas(
             )
         )
     return rows
+
+
+@dataclasses.dataclass(frozen=True)
+class HeldOutDeltas:
+    """The runs on their test split: the Keras model overall, per class
+    and per slice, and the int8 model; or, when the runs measured
+    different test images (or one has none), why not."""
+
+    accuracy: Sequence[AccuracyDelta]
+    int8: FigureDelta | None
+    note: str  # "" when comparable
+
+    @property
+    def overall(self) -> AccuracyDelta | None:
+        return next((r for r in self.accuracy if r.group == OVERALL), None)
+
+
+def held_out_deltas(
+    a: Mapping[str, Any] | None, b: Mapping[str, Any] | None
+) -> HeldOutDeltas:
+    """Two runs' TestAccuracy figures side by side, only where both
+    measured the same files (paths and SHA-256)."""
+    if a is None or b is None:
+        missing = " and ".join(
+            name for name, run in (("A", a), ("B", b)) if run is None
+        )
+        return HeldOutDeltas(
+            [],
+            None,
+            f"test accuracy is not comparable: {missing} has no test split",
+        )
+    if a["images_sha256"] != b["images_sha256"]:
+        return HeldOutDeltas([], None, NOT_COMPARABLE)
+    keras_a, keras_b = a["keras"], b["keras"]
+    rows = [
+        AccuracyDelta(
+            OVERALL,
+            "",
+            keras_a["accuracy"],
+            keras_b["accuracy"],
+            a["examples"],
+            b["examples"],
+        )
+    ]
+    rows += [
+        AccuracyDelta(
+            CLASS,
+            name,
+            accuracy,
+            keras_b["per_class_accuracy"].get(name),
+            keras_a["per_class_examples"][name],
+            keras_b["per_class_examples"].get(name, 0),
+        )
+        for name, accuracy in keras_a["per_class_accuracy"].items()
+    ]
+    slices_b = {(s["feature"], s["value"]): s for s in keras_b["slices"]}
+    for s in sorted(
+        keras_a["slices"], key=lambda s: (s["feature"], s["value"])
+    ):
+        in_b = slices_b.get((s["feature"], s["value"]))
+        rows.append(
+            AccuracyDelta(
+                s["feature"],
+                str(s["value"]),
+                s["accuracy"],
+                in_b["accuracy"] if in_b else None,
+                s["examples"],
+                in_b["examples"] if in_b else 0,
+            )
+        )
+    int8 = FigureDelta(
+        "int8_accuracy", a["int8"]["accuracy"], b["int8"]["accuracy"]
+    )
+    return HeldOutDeltas(rows, int8, "")
 
 
 def figure_deltas(

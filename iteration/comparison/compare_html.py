@@ -24,7 +24,12 @@ from components.quality_report.html_report import (
     td,
     tr,
 )
-from iteration.comparison.accuracy import CLASS, OVERALL, AccuracyDelta
+from iteration.comparison.accuracy import (
+    CLASS,
+    OVERALL,
+    AccuracyDelta,
+    HeldOutDeltas,
+)
 from iteration.comparison.comparison import (
     LISTED,
     Comparison,
@@ -56,7 +61,7 @@ def render_comparison(comparison: Comparison, *, html_dir: str) -> str:
     are relative to it)."""
     bodies = (
         _summary(comparison),
-        _accuracy(comparison.accuracy),
+        _accuracy(comparison.accuracy) + _test_accuracy(comparison.test),
         _flips(comparison),
         _data(comparison),
         _drift(comparison.drift),
@@ -160,6 +165,7 @@ def _summary(comparison: Comparison) -> str:
     change = "" if overall.change is None else f" ({overall.change:+.1%})"
     accuracy = f"{_fraction(overall.a)} → {_fraction(overall.b)}{change}"
     items = [
+        _test_headline(comparison.test),
         f"Eval accuracy {accuracy}, on {overall.examples_a:,} →"
         f" {overall.examples_b:,} images.",
         f"{len(flips.right_to_wrong):,} eval images went from right to"
@@ -175,6 +181,55 @@ def _summary(comparison: Comparison) -> str:
 
 def _fraction(value: float | None) -> str:
     return "none" if value is None else f"{value:.1%}"
+
+
+def _test_headline(test: HeldOutDeltas) -> str:
+    overall = test.overall
+    if overall is None:
+        return (
+            f"<strong>{esc(test.note[:1].upper() + test.note[1:])}</strong>;"
+            " compare them on eval below."
+        )
+    change = "" if overall.change is None else f" ({overall.change:+.1%})"
+    int8 = (
+        ""
+        if test.int8 is None
+        else f"; TFLite int8 {_fraction(test.int8.a)} →"
+        f" {_fraction(test.int8.b)}"
+    )
+    return (
+        f"<strong>Test accuracy {_fraction(overall.a)} →"
+        f" {_fraction(overall.b)}{change}</strong> on the same"
+        f" {overall.examples_a:,} test images{int8}. The loop holds them"
+        " fixed, so unlike eval this cannot rise because eval got easier."
+    )
+
+
+def _test_accuracy(test: HeldOutDeltas) -> str:
+    if not test.accuracy:
+        return f"\n<h3>The test split</h3>\n{empty(esc(test.note))}"
+    rows = [
+        tr(
+            [
+                td(esc(r.group if r.group not in (OVERALL, CLASS) else "")),
+                td(esc(r.name or "all")),
+                *_accuracy_cells(r),
+            ]
+        )
+        for r in test.accuracy
+    ]
+    columns = [
+        Column("slice", "Slice"),
+        Column("class", "Class or bucket"),
+        *_accuracy_columns(),
+    ]
+    return "\n".join(
+        (
+            "",
+            "<h3>The test split</h3>",
+            table("test-accuracy-table", columns, rows),
+        )
+    )
 
 
 def _accuracy(rows: Sequence[AccuracyDelta]) -> str:

@@ -18,12 +18,17 @@ from components.quality_report.evaluation_results import (
     EvaluationSummary,
     read_evaluation,
 )
+from components.split_accuracy.measure import read_accuracy
 from components.trained_model import (
     load_keras_model,
     predict,
     read_model_inputs,
 )
-from iteration.comparison.accuracy import accuracy_deltas, figure_deltas
+from iteration.comparison.accuracy import (
+    accuracy_deltas,
+    figure_deltas,
+    held_out_deltas,
+)
 from iteration.comparison.compare_html import render_comparison
 from iteration.comparison.comparison import (
     Comparison,
@@ -57,6 +62,7 @@ TRANSFORMED = ("Transform", "transformed_examples")
 MODEL = ("Trainer", "model")
 EVALUATION = ("Evaluator", "evaluation")
 TFLITE = ("TFLiteExport", "tflite_model")
+TEST_ACCURACY = ("TestAccuracy", "accuracy")  # only with a test split
 # What a run needs to be compared; latest and previous have them all.
 NEEDED = (EXAMPLES, STATISTICS, SCHEMA, TRANSFORMED, MODEL, EVALUATION, TFLITE)
 _EVAL_SPLIT = "eval"
@@ -135,6 +141,7 @@ def compare_runs(
             plots_dir=posixpath.join(output_dir, DVC_PLOTS),
         ),
         thumbnails={},
+        test=held_out_deltas(_test(run_a.outputs), _test(run_b.outputs)),
     )
     shown = listed_hashes(comparison)
     comparison = dataclasses.replace(
@@ -223,6 +230,12 @@ def _split_names(artifact: metadata_store_pb2.Artifact) -> list[str]:
 
 def _files(raw: RawTable) -> dict[str, str]:
     return dict(zip(raw.paths, raw.sha256, strict=True))
+
+
+def _test(outputs: Outputs) -> dict | None:
+    """TestAccuracy's figures, None where the run had no test split."""
+    test = outputs.get(TEST_ACCURACY)
+    return read_accuracy(test.uri) if test else None
 
 
 def _tflite(outputs: Outputs) -> dict:

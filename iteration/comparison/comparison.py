@@ -11,6 +11,7 @@ from iteration.comparison.accuracy import (
     OVERALL,
     AccuracyDelta,
     FigureDelta,
+    HeldOutDeltas,
 )
 from iteration.comparison.data_diff import (
     CHANGE_KINDS,
@@ -40,6 +41,7 @@ class Comparison:
     flips: Flips
     dvc: DvcDiff
     thumbnails: Mapping[str, bytes]  # sha256 → PNG of the listed images
+    test: HeldOutDeltas  # the headline figure when comparable
 
     @property
     def overall(self) -> AccuracyDelta:
@@ -75,6 +77,18 @@ def comparison_json(comparison: Comparison) -> dict[str, Any]:
             _with(row, change=row.change) for row in comparison.accuracy
         ],
         "tflite": [_with(row, change=row.change) for row in comparison.tflite],
+        "test": {
+            "note": comparison.test.note,
+            "accuracy": [
+                _with(row, change=row.change)
+                for row in comparison.test.accuracy
+            ],
+            "int8": (
+                _with(comparison.test.int8, change=comparison.test.int8.change)
+                if comparison.test.int8
+                else None
+            ),
+        },
         "counts": [_with(row, change=row.change) for row in comparison.counts],
         "changes": {
             **Counter(change.kind for change in comparison.changes),
@@ -93,7 +107,8 @@ def format_summary(
     flips = comparison.flips
     lines = [
         f"{comparison.pipeline}: A {_ref(a)} → B {_ref(b)}",
-        f"  accuracy {_change(overall)} on {overall.examples_a} →"
+        f"  {_test(comparison.test)}",
+        f"  eval accuracy {_change(overall)} on {overall.examples_a} →"
         f" {overall.examples_b} eval images",
         f"  per class: {_class_changes(comparison.accuracy)}",
         f"  flips: {len(flips.right_to_wrong)} right → wrong,"
@@ -108,6 +123,24 @@ def format_summary(
         f"  compare.json: {json_file}",
     ]
     return "\n".join(lines)
+
+
+def _test(test: HeldOutDeltas) -> str:
+    """The headline: test accuracy where both runs share their test
+    images, else why not."""
+    overall = test.overall
+    if overall is None:
+        return f"{test.note}; the eval figures below are what there is"
+    int8 = "" if test.int8 is None else f"; int8 {_figure_change(test.int8)}"
+    return (
+        f"test accuracy {_change(overall)} on the same"
+        f" {overall.examples_a} test images{int8}"
+    )
+
+
+def _figure_change(figure: FigureDelta) -> str:
+    change = "" if figure.change is None else f" ({figure.change:+.3f})"
+    return f"{_fraction(figure.a)} → {_fraction(figure.b)}{change}"
 
 
 def _with(row: Any, **derived: Any) -> dict[str, Any]:
