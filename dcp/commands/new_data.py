@@ -4,6 +4,7 @@ import argparse
 import shlex
 from pathlib import Path
 
+from dcp.commands.run_arguments import add_run_arguments
 from dcp.config import Config
 
 
@@ -25,7 +26,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="confidence from which an image is accepted (default:"
         " autolabel.threshold in params.yaml)",
     )
-    _add_run_arguments(autolabel)
+    add_run_arguments(autolabel)
     autolabel.add_argument(
         "--data-root",
         help="the run's ETL output, for its class names (default: the one"
@@ -53,7 +54,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         " training under-represents, and a ranking of candidate images.",
     )
     shift.add_argument("new_folder", metavar="NEW_FOLDER", help="new images")
-    _add_run_arguments(shift)
+    add_run_arguments(shift)
     shift.add_argument(
         "--candidates",
         metavar="DIR",
@@ -63,17 +64,6 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--output", metavar="DIR", help="folder (default: shift.output)"
     )
     shift.set_defaults(run=_shift)
-
-
-def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--run", dest="run_id", metavar="RUN", help="run id (default: latest)"
-    )
-    parser.add_argument(
-        "--name",
-        help="pipeline name (default: pipeline.name; for a dcp run --data"
-        " DIR run, the folder's name)",
-    )
 
 
 def _autolabel(

@@ -4,6 +4,7 @@ import argparse
 from pathlib import Path
 from typing import get_args
 
+from dcp.commands.run_arguments import add_run_arguments
 from dcp.config import Config
 from prediction.models import ModelKind
 
@@ -31,17 +32,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="pushed: the latest in pipeline.serving_dir (default);"
         " savedmodel or tflite-int8: the run's Trainer or TFLiteExport",
     )
-    predict.add_argument(
-        "--run",
-        dest="run_id",
-        metavar="RUN",
-        help="run id of the model and class names (default: latest)",
-    )
-    predict.add_argument(
-        "--name",
-        help="pipeline name (default: pipeline.name; for a dcp run --data"
-        " DIR run, the folder's name)",
-    )
+    add_run_arguments(predict)
     predict.add_argument(
         "--data-root",
         help="the run's ETL output, for its class names (default: the one"
