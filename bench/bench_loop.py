@@ -1,17 +1,21 @@
-"""Benchmark one automated iteration of the data-centric loop
-(`make bench-loop`); results go in bench/RESULTS.md.
+"""Benchmark what one automated iteration of the data-centric loop does
+to the fixed model's accuracy on a test split the loop never touches,
+over several training seeds (`make bench-loop`); results go in
+bench/RESULTS.md.
 
-Each dataset runs in a fresh clone of this repository, with the same
-commands a user types: a first run; `dcp fix` accepting the report's
-suggestions from a minimum score (label issues, leaks, broken and blank
-files); `dcp augment` to a budget; a second run; `dcp compare`.
+Each dataset runs in a fresh clone of this repository, with the commands
+a user types: a first run; then one automated iteration, `dcp fix
+--accept-suggestions` at the configured confidence (label issues, leaks,
+broken and blank files; train and val only) and `dcp augment` to a
+budget. The fixed model is then trained on the data before and after the
+iteration, once per seed, as the Trainer does (best epoch by val
+accuracy, the same epochs everywhere), and every model is scored on the
+same test images.
 
-- The embedded dataset: the fixed model's accuracy on the test split of
-  the first run, for the model of each run (the same images, so the two
-  figures are comparable).
-- ../shared/datasets/dcai-roman (skipped if absent), copied into the
-  clone: eval accuracy before and after, with fixes applied to train
-  only, so the eval split is the same in both runs.
+- The embedded dataset: its own test split.
+- ../shared/datasets/dcai-roman (skipped if absent): its train and val
+  copied into the clone, then half of each class of val moved to test/,
+  drawn by `carve_test` with a fixed seed (the same images every run).
 """
 
 import os
@@ -30,34 +34,38 @@ import time
 from pathlib import Path
 
 import numpy as np
+import tensorflow as tf
 import yaml
-from tfx import v1 as tfx
+from training_run import train_fixed_model
 
-from components.trained_model import (
-    load_keras_model,
-    predict,
-    read_model_inputs,
-)
-from pipeline.run_results import latest_outputs
+from components.example_tables import read_raw, split_of
+from components.image_etl.etl import run_etl
+from dcp.config import load_config
+from models.preprocessing import decode_and_resize
+from models.registry import get_model_spec
 
 REPO = Path(__file__).resolve().parents[1]
 DCAI_ROOT = REPO.parent / "shared" / "datasets" / "dcai-roman"
 BIN = Path(sys.executable).parent
+SPLITS = ("train", "val", "test")
+MODEL = load_config(REPO / "params.yaml").trainer.model
 
 
 @dataclasses.dataclass(frozen=True)
-class RunFigures:
-    run_id: str
-    metrics: dict
-    seconds: float
-    changes: str = ""  # what dcp fix and dcp augment printed before it
+class Dataset:
+    """One data version as the Trainer sees it."""
+
+    images: np.ndarray  # the fixed model's inputs
+    labels: np.ndarray
+    split: np.ndarray  # "train", "val" or "test" per image
+    class_names: list[str]
+    test_sha256: list[str]  # sorted: the test split's identity
 
 
 def sh(cwd: Path, log: Path, *command: str) -> str:
     """Run a command as a user would, its output appended to `log`."""
     env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}
-    started = time.strftime("%H:%M:%S")
-    print(f"[{started}] {' '.join(command)}", flush=True)
+    print(f"[{time.strftime('%H:%M:%S')}] {' '.join(command)}", flush=True)
     result = subprocess.run(
         command, cwd=cwd, env=env, capture_output=True, text=True
     )
@@ -91,360 +99,245 @@ def clone(workdir: Path, name: str, params: dict) -> Path:
     (project / "params.yaml").write_text(
         yaml.safe_dump(document, sort_keys=False)
     )
+    subprocess.run(
+        ["git", "commit", "--quiet", "--no-verify", "-am", "bench params"],
+        cwd=project,
+        check=True,
+    )
     return project
 
 
-def run_figures(
-    project: Path, name: str, seconds: float, changes: str = ""
-) -> RunFigures:
-    return RunFigures(
-        run_id=_run_id(project, name),
-        metrics=json.loads((project / "metrics.json").read_text()),
-        changes=changes,
-        seconds=seconds,
-    )
+def carve_test(data: Path, fraction: float, seed: int) -> int:
+    """Move `fraction` of each class folder of `data/val` to
+    `data/test`, chosen by a seeded draw over the sorted file names;
+    returns how many moved."""
+    rng = np.random.default_rng(seed)
+    moved = 0
+    for class_dir in sorted((data / "val").iterdir()):
+        files = sorted(path for path in class_dir.iterdir() if path.is_file())
+        chosen = rng.permutation(len(files))[: round(len(files) * fraction)]
+        target = data / "test" / class_dir.name
+        target.mkdir(parents=True)
+        for index in sorted(chosen):
+            files[index].rename(target / files[index].name)
+        moved += len(chosen)
+    return moved
 
 
-def run_model(
-    project: Path, name: str, run_id: str
-) -> tuple[str, dict[str, str]]:
-    """The run's Trainer model and Transform output folders by split;
-    MLMD may hold them relative to the project folder."""
-    outputs = latest_outputs(
-        tfx.orchestration.metadata.sqlite_metadata_connection_config(
-            str(project / "outputs" / "metadata.sqlite")
+def read_dataset(data: Path, image_size: int, channels: int) -> Dataset:
+    """The image folder through the ETL, as the fixed model's inputs."""
+    config = load_config(REPO / "params.yaml")
+    with tempfile.TemporaryDirectory() as tmp:
+        run_etl(
+            str(data),
+            tmp,
+            splits=SPLITS,
+            on_bad_file="skip",
+            images_per_shard=config.etl.images_per_shard,
+            parallel_from_images=config.etl.parallel_from_images,
+        )
+        table = read_raw([os.path.join(tmp, split) for split in SPLITS])
+    split = np.array([split_of(path) for path in table.paths])
+    names = dict(zip(table.labels.tolist(), table.label_names, strict=True))
+    return Dataset(
+        images=decode_and_resize(
+            tf.constant(table.pngs), image_size, channels
+        ).numpy(),
+        labels=table.labels,
+        split=split,
+        class_names=[names[i] for i in sorted(names)],
+        test_sha256=sorted(
+            sha
+            for sha, s in zip(table.sha256, split, strict=True)
+            if s == "test"
         ),
-        name,
-        run_id,
-    )
-    transformed = project / outputs[("Transform", "transformed_examples")].uri
-    return str(project / outputs[("Trainer", "model")].uri), {
-        folder.name.removeprefix("Split-"): str(folder)
-        for folder in sorted(transformed.glob("Split-*"))
-    }
-
-
-def _run_id(project: Path, name: str) -> str:
-    from ml_metadata import metadata_store
-
-    store = metadata_store.MetadataStore(
-        tfx.orchestration.metadata.sqlite_metadata_connection_config(
-            str(project / "outputs" / "metadata.sqlite")
-        )
-    )
-    runs = [
-        context
-        for context in store.get_contexts_by_type("pipeline_run")
-        if any(
-            parent.name == name
-            for parent in store.get_parent_contexts_by_context(context.id)
-        )
-    ]
-    return max(runs, key=lambda c: c.create_time_since_epoch).name
-
-
-def accuracy(model_uri: str, split_dir: str) -> tuple[float, int]:
-    """The model's accuracy on the transformed examples of `split_dir`."""
-    model = load_keras_model(model_uri)
-    table = read_model_inputs(model, [split_dir])
-    predicted = predict(model, table.images).argmax(axis=1)
-    return float(np.mean(predicted == table.labels)), len(table)
-
-
-def _resumed(workdir: Path, name: str, resume: bool) -> RunFigures | None:
-    """The first run of an earlier invocation, with --resume."""
-    state = workdir / f"{name}-run.json"
-    if not (resume and state.exists()):
-        return None
-    print(f"Resuming after the run recorded in {state}")
-    return RunFigures(**json.loads(state.read_text()))
-
-
-def _saved(workdir: Path, name: str, figures: RunFigures) -> RunFigures:
-    state = workdir / f"{name}-run.json"
-    state.write_text(json.dumps(dataclasses.asdict(figures), indent=2))
-    return figures
-
-
-def timed_run(project: Path, log: Path, *command: str) -> float:
-    start = time.perf_counter()
-    sh(project, log, *command)
-    return time.perf_counter() - start
-
-
-def commit_run(project: Path, log: Path, message: str) -> None:
-    sh(project, log, "git", "add", "dvc.lock", "metrics.json", "plots")
-    sh(
-        project,
-        log,
-        "git",
-        "commit",
-        "--quiet",
-        "--no-verify",
-        "--allow-empty",
-        "-m",
-        message,
     )
 
 
-def loop_embedded(
-    workdir: Path,
-    *,
-    budget: int,
-    min_confidence: float,
-    resume: bool,
-    first_only: bool,
-) -> dict:
-    log = workdir / "embedded.log"
-    first = _resumed(workdir, "embedded-first", resume)
-    project = workdir / "embedded"
-    if first is None:
-        project = clone(workdir, "embedded", {})
-        first_seconds = timed_run(project, log, "dvc", "repro")
-        commit_run(project, log, "Run on the embedded dataset as prepared")
-        first = _saved(
-            workdir,
-            "embedded-first",
-            run_figures(project, "digits", first_seconds),
-        )
-    if first_only:
-        return {"dataset": "embedded", "first_run": dataclasses.asdict(first)}
-    second = _resumed(workdir, "embedded-second", resume)
-    if second is None:
-        changes = sh(
-            project,
-            log,
-            "dcp",
-            "fix",
-            "outputs/report/issues.csv",
-            "--accept-suggestions",
-            "--min-confidence",
-            str(min_confidence),
-        )
-        changes += sh(project, log, "dcp", "augment", "--budget", str(budget))
-        second_seconds = timed_run(project, log, "dvc", "repro")
-        commit_run(project, log, "Run on the fixed and augmented data")
-        second = _saved(
-            workdir,
-            "embedded-second",
-            run_figures(project, "digits", second_seconds, changes),
-        )
-    compare = sh(project, log, "dcp", "compare", first.run_id, second.run_id)
-    # Both models on the first run's test split: the same images.
-    first_model, first_splits = run_model(project, "digits", first.run_id)
-    second_model, _ = run_model(project, "digits", second.run_id)
-    before, examples = accuracy(first_model, first_splits["test"])
-    after, _ = accuracy(second_model, first_splits["test"])
+def test_accuracy(dataset: Dataset, seed: int, epochs: int) -> float:
+    """The fixed model trained on `dataset` with `seed`, scored on its
+    test split."""
+    spec = dataclasses.replace(get_model_spec(MODEL), seed=seed)
+    model = train_fixed_model(
+        dataset.images, dataset.labels, dataset.split, spec, epochs=epochs
+    )
+    test = dataset.split == "test"
+    predicted = model.predict(dataset.images[test], verbose=0).argmax(axis=1)
+    return float(np.mean(predicted == dataset.labels[test]))
+
+
+def seed_figures(before: list[float], after: list[float]) -> dict:
+    """Mean and spread of each, and whether the paired difference stands
+    out: every seed moves the same way and the mean difference exceeds
+    both standard deviations."""
+    difference = np.subtract(after, before)
+    spread = max(np.std(before, ddof=1), np.std(after, ddof=1))
+    same_sign = bool(np.all(difference > 0) or np.all(difference < 0))
     return {
-        "dataset": "embedded",
-        "test_examples": examples,
-        "test_accuracy": {"before": before, "after": after},
-        "eval_accuracy": {
-            "before": first.metrics["accuracy"],
-            "after": second.metrics["accuracy"],
+        "before": {"mean": np.mean(before), "sd": np.std(before, ddof=1)},
+        "after": {"mean": np.mean(after), "sd": np.std(after, ddof=1)},
+        "difference": {
+            "mean": float(np.mean(difference)),
+            "sd": float(np.std(difference, ddof=1)),
         },
-        "eval_examples": {
-            "before": first.metrics["eval_examples"],
-            "after": second.metrics["eval_examples"],
-        },
-        "tflite": {
-            "before": first.metrics["tflite"],
-            "after": second.metrics["tflite"],
-        },
-        "seconds": {"first_run": first.seconds, "second_run": second.seconds},
-        "changes": second.changes.strip(),
-        "compare": compare.strip(),
-        "project": str(project),
+        "larger_than_spread": bool(
+            same_sign and abs(np.mean(difference)) > spread
+        ),
     }
 
 
-def loop_dcai(
-    workdir: Path,
+def loop(
+    project: Path,
+    data: Path,
+    data_args: list[str],
     *,
+    first_run: list[str],
     budget: int,
-    min_confidence: float,
+    seeds: list[int],
     epochs: int,
-    resume: bool,
-    first_only: bool,
+    log: Path,
 ) -> dict:
-    log = workdir / "dcai.log"
-    first = _resumed(workdir, "dcai-first", resume)
-    project = workdir / "dcai"
-    if first is None:
-        project = clone(
-            workdir,
-            "dcai",
-            {
-                "trainer": {"epochs": epochs},
-                "pipeline": {"name": "dcai-roman"},
-            },
-        )
-        data = project / "data" / "dcai-roman"
-        shutil.copytree(DCAI_ROOT, data)
-        sh(project, log, "dvc", "add", "--quiet", "data/dcai-roman")
-        sh(
-            project,
-            log,
-            "git",
-            "add",
-            "data/dcai-roman.dvc",
-            "data/.gitignore",
-            "params.yaml",
-        )
-        sh(
-            project,
-            log,
-            "git",
-            "commit",
-            "--quiet",
-            "--no-verify",
-            "-m",
-            "dcai-roman as given",
-        )
-        first_seconds = timed_run(
-            project, log, "dcp", "run", "--data", "data/dcai-roman"
-        )
-        first = _saved(
-            workdir,
-            "dcai-first",
-            run_figures(project, "dcai-roman", first_seconds),
-        )
-    if first_only:
-        return {
-            "dataset": "dcai-roman",
-            "first_run": dataclasses.asdict(first),
-        }
-    second = _resumed(workdir, "dcai-second", resume)
-    if second is None:
-        changes = sh(
-            project,
-            log,
-            "dcp",
-            "fix",
-            "outputs/report/issues.csv",
-            "--data",
-            "data/dcai-roman",
-            "--accept-suggestions",
-            "--min-confidence",
-            str(min_confidence),
-            "--splits",
-            "train",
-        )
-        changes += sh(
-            project,
-            log,
-            "dcp",
-            "augment",
-            "--data",
-            "data/dcai-roman",
-            "--budget",
-            str(budget),
-        )
-        second_seconds = timed_run(
-            project, log, "dcp", "run", "--data", "data/dcai-roman"
-        )
-        second = _saved(
-            workdir,
-            "dcai-second",
-            run_figures(project, "dcai-roman", second_seconds, changes),
-        )
-    compare = sh(
+    """The first run, one automated iteration, and the seeded training
+    runs on each side of it."""
+    spec = get_model_spec(MODEL)
+    started = time.perf_counter()
+    sh(project, log, *first_run)
+    first_seconds = time.perf_counter() - started
+    pipeline_metrics = json.loads((project / "metrics.json").read_text())
+    before = read_dataset(data, spec.image_size, spec.channels)
+    changes = sh(
         project,
         log,
         "dcp",
-        "compare",
-        first.run_id,
-        second.run_id,
-        "--name",
-        "dcai-roman",
-        "--data-root",
-        "data/external/dcai-roman/tfrecords",
+        "fix",
+        "outputs/report/issues.csv",
+        *data_args,
+        "--accept-suggestions",
     )
-    first_model, first_splits = run_model(project, "dcai-roman", first.run_id)
-    second_model, second_splits = run_model(
-        project, "dcai-roman", second.run_id
+    changes += sh(
+        project, log, "dcp", "augment", *data_args, "--budget", str(budget)
     )
-    before, examples = accuracy(first_model, first_splits["eval"])
-    after, after_examples = accuracy(second_model, second_splits["eval"])
-    if examples != after_examples:
-        raise SystemExit(
-            f"the eval split changed ({examples} → {after_examples} images)"
-        )
+    after = read_dataset(data, spec.image_size, spec.channels)
+    if after.test_sha256 != before.test_sha256:
+        raise SystemExit("the iteration changed the test split")
+    if after.class_names != before.class_names:
+        raise SystemExit("the iteration changed the classes")
+    accuracies: dict[str, list[float]] = {"before": [], "after": []}
+    for seed in seeds:
+        for side, dataset in (("before", before), ("after", after)):
+            accuracies[side].append(test_accuracy(dataset, seed, epochs))
+            print(f"seed {seed}, {side}: {accuracies[side][-1]:.4f}")
+    return {
+        "epochs": epochs,
+        "seeds": seeds,
+        "test_images": int(np.sum(before.split == "test")),
+        "images": {
+            side: {s: int(np.sum(d.split == s)) for s in SPLITS}
+            for side, d in (("before", before), ("after", after))
+        },
+        "test_accuracy": accuracies,
+        **seed_figures(accuracies["before"], accuracies["after"]),
+        "first_run": {
+            "seconds": round(first_seconds),
+            "test": pipeline_metrics.get("test"),
+            "eval_accuracy": pipeline_metrics.get("accuracy"),
+        },
+        "changes": changes.strip(),
+        "project": str(project),
+    }
+
+
+def loop_embedded(workdir: Path, args: argparse.Namespace) -> dict:
+    project = clone(workdir, "embedded", {"trainer": {"epochs": args.epochs}})
+    return {
+        "dataset": "embedded",
+        **loop(
+            project,
+            project / "data" / "raw",
+            [],
+            first_run=["dvc", "repro"],
+            budget=args.embedded_budget,
+            seeds=args.seeds,
+            epochs=args.epochs,
+            log=workdir / "embedded.log",
+        ),
+    }
+
+
+def loop_dcai(workdir: Path, args: argparse.Namespace) -> dict:
+    log = workdir / "dcai.log"
+    project = clone(
+        workdir,
+        "dcai",
+        {"trainer": {"epochs": args.epochs}, "pipeline": {"name": "dcai"}},
+    )
+    data = project / "data" / "dcai-roman"
+    for split in ("train", "val"):
+        shutil.copytree(DCAI_ROOT / split, data / split)
+    carved = carve_test(data, args.test_fraction, args.test_seed)
+    sh(project, log, "dvc", "add", "--quiet", "data/dcai-roman")
+    sh(project, log, "git", "add", "data/dcai-roman.dvc", "data/.gitignore")
+    sh(project, log, "git", "commit", "--quiet", "--no-verify", "-m", "data")
+    data_args = ["--data", "data/dcai-roman"]
     return {
         "dataset": "dcai-roman",
-        "epochs": epochs,
-        "eval_examples": examples,
-        "eval_accuracy": {"before": before, "after": after},
-        "tflite": {
-            "before": first.metrics["tflite"],
-            "after": second.metrics["tflite"],
-        },
-        "seconds": {"first_run": first.seconds, "second_run": second.seconds},
-        "changes": second.changes.strip(),
-        "compare": compare.strip(),
-        "project": str(project),
+        "test_carved_from_val": carved,
+        **loop(
+            project,
+            data,
+            data_args,
+            first_run=["dcp", "run", *data_args],
+            budget=args.dcai_budget,
+            seeds=args.seeds,
+            epochs=args.epochs,
+            log=log,
+        ),
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
-        "--datasets", default="embedded,dcai", help="embedded, dcai or both"
+        "--datasets", default="dcai,embedded", help="dcai, embedded or both"
     )
-    parser.add_argument("--min-confidence", type=float, default=0.9)
+    parser.add_argument("--seeds", default="123,124,125")
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=20,
+        help="of every training run, the first pipeline run's included",
+    )
     parser.add_argument("--embedded-budget", type=int, default=3000)
     parser.add_argument("--dcai-budget", type=int, default=4000)
-    parser.add_argument("--dcai-epochs", type=int, default=30)
+    parser.add_argument("--test-fraction", type=float, default=0.5)
+    parser.add_argument("--test-seed", type=int, default=0)
     parser.add_argument(
         "--workdir",
         type=Path,
         default=Path(tempfile.gettempdir()) / "dcp-bench-loop",
     )
-    parser.add_argument(
-        "--resume",
-        action="store_true",
-        help="reuse the first runs of an earlier invocation in --workdir",
-    )
-    parser.add_argument(
-        "--first-runs-only",
-        action="store_true",
-        help="stop after the first runs; continue later with --resume",
-    )
     args = parser.parse_args()
+    args.seeds = [int(seed) for seed in args.seeds.split(",")]
     args.workdir.mkdir(parents=True, exist_ok=True)
+    output = args.workdir / "results.json"
     results = []
-    datasets = args.datasets.split(",")
-    if "embedded" in datasets:
-        results.append(
-            loop_embedded(
-                args.workdir,
-                budget=args.embedded_budget,
-                min_confidence=args.min_confidence,
-                resume=args.resume,
-                first_only=args.first_runs_only,
+    for name in args.datasets.split(","):
+        if name == "dcai" and not DCAI_ROOT.is_dir():
+            print(f"{DCAI_ROOT} is absent: dcai-roman skipped")
+            continue
+        run = loop_embedded if name == "embedded" else loop_dcai
+        results.append(run(args.workdir, args))
+        output.write_text(
+            json.dumps(
+                {
+                    "machine": f"{platform.node()}, {os.cpu_count()} cores",
+                    "results": results,
+                },
+                indent=2,
+                default=float,
             )
         )
-    if "dcai" in datasets:
-        if DCAI_ROOT.is_dir():
-            results.append(
-                loop_dcai(
-                    args.workdir,
-                    budget=args.dcai_budget,
-                    min_confidence=args.min_confidence,
-                    epochs=args.dcai_epochs,
-                    resume=args.resume,
-                    first_only=args.first_runs_only,
-                )
-            )
-        else:
-            print(f"{DCAI_ROOT} is absent: dcai-roman skipped")
-    machine = f"{platform.node()}, {os.cpu_count()} cores"
-    output = args.workdir / "results.json"
-    output.write_text(
-        json.dumps({"machine": machine, "results": results}, indent=2)
-    )
-    for result in results:
-        print(json.dumps(result, indent=2))
+        print(json.dumps(results[-1], indent=2, default=float), flush=True)
     print(f"Results: {output}")
 
 
