@@ -40,3 +40,5 @@ class EtlConfig:
     images_per_shard: int
     parallel_from_images: int
     beam_args: tuple[str, ...]
+    # Class folder name → the label its images get (super-categories).
+    labels: dict[str, str]

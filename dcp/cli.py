@@ -136,6 +136,7 @@ def _convert(
         parallel_from_images=etl.parallel_from_images,
         beam_args=[*etl.beam_args, *beam_args],
         reuse_unchanged=reuse_unchanged,
+        labels=etl.labels,
     )
     print(summary.format())
 

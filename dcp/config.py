@@ -145,6 +145,19 @@ def _convert(kind: Any, value: Any, path: Path, key: str) -> Any:
         ):
             raise ConfigError(f"{where}: expected a list of strings")
         return tuple(value)
+    if kind == dict[str, str]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str | int) and isinstance(v, str | int)
+            for k, v in value.items()
+        ):
+            raise ConfigError(
+                f"{where}: expected a mapping of names to names, such as"
+                " {bus: vehicle, car: vehicle}"
+            )
+        # YAML reads a folder named 3 as a number.
+        return {str(k): str(v) for k, v in value.items()}
     if kind is float and type(value) is int:
         return float(value)
     if type(value) is not kind:

@@ -127,3 +127,20 @@ def test_wrong_type_is_named_with_its_key_path(tmp_path):
 def test_missing_file_says_how_to_fix_it(tmp_path):
     with pytest.raises(ConfigError, match="--params PATH"):
         load_config(tmp_path / "params.yaml")
+
+
+def test_label_map_reads_numeric_folder_names_as_names(tmp_path):
+    def edit(params):
+        params["etl"]["labels"] = {3: "round", 8: "round", "7": 1}
+
+    config = load_config(edited_params(tmp_path, edit))
+    assert config.etl.labels == {"3": "round", "8": "round", "7": "1"}
+    assert load_config(REPO / "params.yaml").etl.labels == {}
+
+
+def test_label_map_must_map_names_to_names(tmp_path):
+    message = load_edited(
+        tmp_path, lambda p: p["etl"].update(labels=["bus", "car"])
+    )
+    assert message.startswith("etl.labels: expected a mapping of names")
+    assert "{bus: vehicle, car: vehicle}" in message

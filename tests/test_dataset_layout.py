@@ -141,3 +141,29 @@ def test_empty_class_folder_is_a_warning_naming_it(tmp_path, digit_images):
         "train/b/: empty class folder; add images to it or remove it",
         "train/c/: empty class folder; add images to it or remove it",
     )
+
+
+def test_label_map_gives_class_folders_a_super_category(
+    tmp_path, digit_images
+):
+    root = digit_folder(
+        tmp_path,
+        digit_images,
+        {"train": ["bus", "car", "cat"], "val": ["bus", "car", "cat"]},
+    )
+    layout = scan_dataset(
+        str(root), SPLITS, {"bus": "vehicle", "car": "vehicle", "van": "x"}
+    )
+    assert layout.classes == ("cat", "vehicle")
+    assert {
+        i.path: i.label_name for i in layout.images if i.split == "val"
+    } == {
+        "val/bus/0.png": "vehicle",
+        "val/car/1.png": "vehicle",
+        "val/cat/2.png": "cat",
+    }
+    # A key that names no folder is most likely a typo.
+    assert layout.warnings == (
+        "labels: 'van' → 'x' maps no class folder of any split; check the"
+        " name in params.yaml",
+    )

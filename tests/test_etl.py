@@ -151,6 +151,28 @@ def test_every_file_is_accounted_for(mixed_folder, tmp_path):
     assert photo_row["split"] == "val"
 
 
+def test_a_label_map_relabels_the_examples_and_keeps_the_folder(
+    mixed_folder, tmp_path
+):
+    root, expected = mixed_folder
+    output = tmp_path / "out"
+    summary = run(
+        root, output, labels={"digit": "picture", "photo": "picture"}
+    )
+    assert json.loads((output / "classes.json").read_text()) == ["picture"]
+    examples = read_examples(output, "train")
+    assert {
+        feature(e, features.LABEL_NAME).decode() for e in examples.values()
+    } == {"picture"}
+    manifest = read_csv(output / "manifest.csv")
+    assert {r["path"]: r["folder_label"] for r in manifest} == {
+        path: path.split("/")[1] for path in expected
+    }
+    assert {r["label_name"] for r in manifest} == {"picture"}
+    assert summary.images == {"train": {"picture": 8}, "val": {"picture": 5}}
+    assert "  labels: digit, photo → picture" in summary.format()
+
+
 def test_each_kind_of_broken_file_is_quarantined_with_its_reason(
     mixed_folder, tmp_path
 ):

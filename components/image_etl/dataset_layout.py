@@ -4,6 +4,7 @@ before any pixel is read."""
 import dataclasses
 import os
 import posixpath
+from collections.abc import Mapping
 
 from tfx.dsl.io import fileio
 
@@ -35,7 +36,7 @@ class DatasetError(ValueError):
 @dataclasses.dataclass(frozen=True)
 class SourceImage:
     split: str
-    label_name: str
+    label_name: str  # its class folder's, or what `labels` maps that to
     path: str  # relative to the dataset root, with "/" separators
 
 
@@ -56,15 +57,20 @@ class DatasetLayout:
     warnings: tuple[str, ...]
 
 
-def scan_dataset(root: str, splits: tuple[str, ...]) -> DatasetLayout:
-    """List `root/<split>/<class>/<file>` for the given splits.
+def scan_dataset(
+    root: str, splits: tuple[str, ...], labels: Mapping[str, str] = {}
+) -> DatasetLayout:
+    """List `root/<split>/<class>/<file>` for the given splits; an
+    image's label is its class folder's name, or what `labels` maps that
+    name to (super-categories, e.g. {"bus": "vehicle", "car": "vehicle"}).
 
     Files in the wrong place or with a foreign extension are quarantined;
     operating-system files (`.DS_Store`, `Thumbs.db`, ...) are skipped;
     those skipped files, folders that are not a split, splits without a
     folder, empty class folders and symlinks that point outside `root`
-    (still read) are reported as warnings; a dataset, or a split folder,
-    without images is an error.
+    (still read) and `labels` keys that name no class folder are
+    reported as warnings; a dataset, or a split folder, without images is
+    an error.
     """
     if not fileio.isdir(root):
         raise DatasetError(
@@ -91,6 +97,18 @@ def scan_dataset(root: str, splits: tuple[str, ...]) -> DatasetLayout:
             warnings.append(f"{split}/: no such folder; the split is left out")
     for split in present:
         _scan_split(root, split, images, quarantined, warnings)
+    folders = {image.path.split("/")[1] for image in images}
+    for folder in sorted(set(labels) - folders):
+        warnings.append(
+            f"labels: {folder!r} → {labels[folder]!r} maps no class folder"
+            " of any split; check the name in params.yaml"
+        )
+    images = [
+        dataclasses.replace(
+            image, label_name=labels.get(image.label_name, image.label_name)
+        )
+        for image in images
+    ]
     if not images:
         raise DatasetError(
             f"{root}: no images found in any of the splits"

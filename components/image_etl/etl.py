@@ -9,7 +9,7 @@ import logging
 import posixpath
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import tensorflow as tf
@@ -45,6 +45,7 @@ class EtlSummary:
     seconds: float
     # Of the input files (names, sizes, modification times) and settings.
     fingerprint: str
+    labels: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         summary = dataclasses.asdict(self)
@@ -76,6 +77,10 @@ class EtlSummary:
                 f"  {split}: {sum(counts.values())} images in"
                 f" {len(counts)} classes"
             )
+        lines += [
+            f"  labels: {', '.join(sorted(sources))} → {label}"
+            for label, sources in _by_label(self.labels).items()
+        ]
         lines += [f"  warning: {warning}" for warning in self.warnings]
         if self.quarantined:
             lines.append(
@@ -97,6 +102,7 @@ def run_etl(
     parallel_from_images: int,
     beam_args: Sequence[str] = (),
     reuse_unchanged: bool = False,
+    labels: Mapping[str, str] = {},
 ) -> EtlSummary:
     """Convert `data_dir/<split>/<class>/<image>` into `output_dir`.
 
@@ -114,6 +120,9 @@ def run_etl(
       reuse_unchanged: keep an existing output made from the same files
         (names, sizes, modification times) with the same settings; new
         TFRecord files would make TFX's ImportExampleGen miss its cache.
+      labels: class folder name → the label to give its images, e.g.
+        {"bus": "vehicle", "car": "vehicle"}; the manifest keeps the
+        folder's name as folder_label.
     """
     if on_bad_file not in ON_BAD_FILE_CHOICES:
         raise ValueError(
@@ -121,10 +130,15 @@ def run_etl(
             f" not {on_bad_file!r}"
         )
     started = time.monotonic()
-    layout = scan_dataset(data_dir, tuple(splits))
+    layout = scan_dataset(data_dir, tuple(splits), labels)
     splits = layout.splits
     fingerprint = input_fingerprint(
-        layout, {"on_bad_file": on_bad_file, "shard": images_per_shard}
+        layout,
+        {
+            "on_bad_file": on_bad_file,
+            "shard": images_per_shard,
+            "labels": dict(labels),
+        },
     )
     if reuse_unchanged:
         previous = _previous_summary(output_dir)
@@ -178,6 +192,7 @@ def run_etl(
             warnings=layout.warnings,
             seconds=round(time.monotonic() - started, 1),
             fingerprint=fingerprint,
+            labels=dict(labels),
         )
         _write_csv(staging, MANIFEST_FILE, MANIFEST_COLUMNS, rows)
         _write_csv(
@@ -235,6 +250,14 @@ def _previous_summary(output_dir: str) -> EtlSummary | None:
     if "fingerprint" not in summary:
         return None
     return EtlSummary.from_json(summary)
+
+
+def _by_label(labels: Mapping[str, str]) -> dict[str, list[str]]:
+    """{"bus": "vehicle", "car": "vehicle"} → {"vehicle": ["bus", "car"]}"""
+    grouped: dict[str, list[str]] = {}
+    for source, label in labels.items():
+        grouped.setdefault(label, []).append(source)
+    return dict(sorted(grouped.items()))
 
 
 def _by_path(entry: QuarantinedFile) -> str:

@@ -36,6 +36,8 @@ MANIFEST_COLUMNS = (
     features.PATH,
     features.LABEL,
     features.LABEL_NAME,
+    # The class folder: the label before params.yaml's `etl.labels` map.
+    "folder_label",
     features.SHA256,
     features.WIDTH,
     features.HEIGHT,
@@ -112,7 +114,8 @@ def manifest_row(record: ImageRecord) -> dict[str, Any]:
     row = {
         column: getattr(record, column)
         for column in MANIFEST_COLUMNS
-        if column not in record.properties
+        if column not in record.properties and column != "folder_label"
     }
+    row["folder_label"] = record.path.split("/")[1]
     row.update(record.properties)
     return row

@@ -66,4 +66,5 @@ def _augment(
         changelog=config.fix.changelog,
         max_distance=config.quality.near_duplicate_distance,
         dry_run=args.dry_run,
+        labels=config.etl.labels,
     )

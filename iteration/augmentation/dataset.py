@@ -5,6 +5,7 @@ import dataclasses
 import hashlib
 import logging
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -37,12 +38,18 @@ class Dataset:
         return sum(self.train_counts.values())
 
 
-def read_dataset(root: str | Path, *, generated: set[str]) -> Dataset:
-    """Decode train and val of `root/<split>/<class>/<image>`. Parents
-    are the decodable train images that are neither in `generated`
-    (earlier augmentations) nor blank (one gray level)."""
+def read_dataset(
+    root: str | Path,
+    *,
+    generated: set[str],
+    labels: Mapping[str, str] = {},
+) -> Dataset:
+    """Decode train and val of `root/<split>/<class>/<image>`, labelled as
+    the ETL labels them (`labels`: etl.labels). Parents are the decodable
+    train images that are neither in `generated` (earlier augmentations)
+    nor blank (one gray level)."""
     root = Path(root)
-    layout = scan_dataset(str(root), ("train", "val"))
+    layout = scan_dataset(str(root), ("train", "val"), labels)
     train: list[TrainImage] = []
     parents: list[TrainImage] = []
     left_out: Counter[str] = Counter()

@@ -2,6 +2,7 @@
 version and say what was done."""
 
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -41,15 +42,19 @@ def augment_folder(
     changelog: str,
     max_distance: float,
     dry_run: bool,
+    labels: Mapping[str, str] = {},
 ) -> None:
     """Fill `data_dir`'s train split up to `budget` train + val images,
     aimed at the weak classes and slices of the latest run of
     `pipeline_name` (its ETL output `data_root`) in the MLMD database
     `metadata`, as a data version recorded in `changelog`; a new image is
     kept farther than `max_distance` from its parent and siblings where
-    the draws allow. Print the plan only when `dry_run`."""
+    the draws allow. Print the plan only when `dry_run`. `labels` maps
+    class folders to the labels the ETL gives them (etl.labels)."""
     check_settings(settings)
-    dataset = read_dataset(data_dir, generated=read_generated(data_dir))
+    dataset = read_dataset(
+        data_dir, generated=read_generated(data_dir), labels=labels
+    )
     weakness, note = read_weakness(
         metadata,
         pipeline_name,
