@@ -197,12 +197,14 @@ def loop(
     epochs: int,
     log: Path,
 ) -> dict:
-    """The first run, one automated iteration, and the seeded training
-    runs on each side of it."""
+    """The first run (or, if `first_run` is empty, the one already in
+    `project`), one automated iteration, and the seeded training runs on
+    each side of it."""
     spec = get_model_spec(MODEL)
     started = time.perf_counter()
-    sh(project, log, *first_run)
-    first_seconds = time.perf_counter() - started
+    if first_run:
+        sh(project, log, *first_run)
+    first_seconds = round(time.perf_counter() - started) if first_run else None
     pipeline_metrics = json.loads((project / "metrics.json").read_text())
     before = read_dataset(data, spec.image_size, spec.channels)
     changes = sh(
@@ -238,7 +240,7 @@ def loop(
         "test_accuracy": accuracies,
         **seed_figures(accuracies["before"], accuracies["after"]),
         "first_run": {
-            "seconds": round(first_seconds),
+            "seconds": first_seconds,
             "test": pipeline_metrics.get("test"),
             "eval_accuracy": pipeline_metrics.get("accuracy"),
         },
@@ -247,15 +249,27 @@ def loop(
     }
 
 
+def _resumed(workdir: Path, name: str, args: argparse.Namespace) -> bool:
+    """With --resume, whether `workdir/name` holds a finished first run
+    to continue from."""
+    report = workdir / name / "outputs" / "report" / "issues.csv"
+    return args.resume and report.exists()
+
+
 def loop_embedded(workdir: Path, args: argparse.Namespace) -> dict:
-    project = clone(workdir, "embedded", {"trainer": {"epochs": args.epochs}})
+    resumed = _resumed(workdir, "embedded", args)
+    project = (
+        workdir / "embedded"
+        if resumed
+        else clone(workdir, "embedded", {"trainer": {"epochs": args.epochs}})
+    )
     return {
         "dataset": "embedded",
         **loop(
             project,
             project / "data" / "raw",
             [],
-            first_run=["dvc", "repro"],
+            first_run=[] if resumed else ["dvc", "repro"],
             budget=args.embedded_budget,
             seeds=args.seeds,
             epochs=args.epochs,
@@ -266,27 +280,45 @@ def loop_embedded(workdir: Path, args: argparse.Namespace) -> dict:
 
 def loop_dcai(workdir: Path, args: argparse.Namespace) -> dict:
     log = workdir / "dcai.log"
-    project = clone(
-        workdir,
-        "dcai",
-        {"trainer": {"epochs": args.epochs}, "pipeline": {"name": "dcai"}},
-    )
+    resumed = _resumed(workdir, "dcai", args)
+    project = workdir / "dcai"
     data = project / "data" / "dcai-roman"
-    for split in ("train", "val"):
-        shutil.copytree(DCAI_ROOT / split, data / split)
-    carved = carve_test(data, args.test_fraction, args.test_seed)
-    sh(project, log, "dvc", "add", "--quiet", "data/dcai-roman")
-    sh(project, log, "git", "add", "data/dcai-roman.dvc", "data/.gitignore")
-    sh(project, log, "git", "commit", "--quiet", "--no-verify", "-m", "data")
+    if not resumed:
+        project = clone(
+            workdir,
+            "dcai",
+            {"trainer": {"epochs": args.epochs}, "pipeline": {"name": "dcai"}},
+        )
+        for split in ("train", "val"):
+            shutil.copytree(DCAI_ROOT / split, data / split)
+        carve_test(data, args.test_fraction, args.test_seed)
+        sh(project, log, "dvc", "add", "--quiet", "data/dcai-roman")
+        sh(
+            project,
+            log,
+            "git",
+            "add",
+            "data/dcai-roman.dvc",
+            "data/.gitignore",
+        )
+        sh(
+            project,
+            log,
+            "git",
+            "commit",
+            "--quiet",
+            "--no-verify",
+            "-m",
+            "data",
+        )
     data_args = ["--data", "data/dcai-roman"]
     return {
         "dataset": "dcai-roman",
-        "test_carved_from_val": carved,
         **loop(
             project,
             data,
             data_args,
-            first_run=["dcp", "run", *data_args],
+            first_run=[] if resumed else ["dcp", "run", *data_args],
             budget=args.dcai_budget,
             seeds=args.seeds,
             epochs=args.epochs,
@@ -311,6 +343,12 @@ def main() -> None:
     parser.add_argument("--dcai-budget", type=int, default=4000)
     parser.add_argument("--test-fraction", type=float, default=0.5)
     parser.add_argument("--test-seed", type=int, default=0)
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from the first runs an earlier invocation left in"
+        " --workdir (their wall time is then not measured)",
+    )
     parser.add_argument(
         "--workdir",
         type=Path,
