@@ -11,6 +11,10 @@ RANKING_FILE = "ranking.csv"  # every image's label score, most suspect first
 NOTES_FILE = "notes.txt"  # what an analysis left out, a line each
 REPORT_FILE = "report.html"
 ISSUES_FILE = "issues.csv"
+# Beside the report: every image on the embedding map, with its cluster,
+# loss, uniqueness and representativeness; and the insights drawn.
+POPULATION_FILE = "population.csv"
+INSIGHTS_FILE = "insights.json"
 
 
 class DataQualityFindings(Artifact):

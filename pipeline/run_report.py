@@ -8,7 +8,12 @@ from typing import Any
 
 from tfx.dsl.io import fileio
 
-from components.quality_artifacts import ISSUES_FILE, REPORT_FILE
+from components.quality_artifacts import (
+    INSIGHTS_FILE,
+    ISSUES_FILE,
+    POPULATION_FILE,
+    REPORT_FILE,
+)
 from pipeline.run_results import RunResults
 
 _WORST_SLICES = 3
@@ -59,6 +64,9 @@ def format_summary(
             or "nothing flagged"
         )
     )
+    insight = _top_insight(results.artifacts.get("report"))
+    if insight:
+        lines.append(f"  top insight: {insight}")
     lines += [
         f"  run: {results.run_id} (for dcp compare)",
         f"  model: {results.artifacts['model']}",
@@ -69,6 +77,15 @@ def format_summary(
         f"  issues to review: {issues_file}",
     ]
     return "\n".join(lines)
+
+
+def _top_insight(report_uri: str | None) -> str:
+    """The report's top insight in words, "" if it has none."""
+    path = posixpath.join(report_uri or "", INSIGHTS_FILE)
+    if not report_uri or not fileio.exists(path):
+        return ""
+    with fileio.open(path, "r") as file:
+        return json.load(file)["top_insight"]
 
 
 def _test_lines(test: dict[str, Any]) -> list[str]:
@@ -108,12 +125,19 @@ def write_dvc_files(
 
 
 def publish_report(report_uri: str, report_dir: str) -> tuple[str, str]:
-    """Copy the run's report.html and issues.csv into `report_dir`, where
-    the latest run's are always found; return their paths."""
+    """Copy the run's report.html and issues.csv (and the population
+    table and insights, when the report has them) into `report_dir`,
+    where the latest run's are always found; return the first two's
+    paths."""
     fileio.makedirs(report_dir)
     copies = []
-    for name in (REPORT_FILE, ISSUES_FILE):
+    for name in (REPORT_FILE, ISSUES_FILE, POPULATION_FILE, INSIGHTS_FILE):
+        source = posixpath.join(report_uri, name)
+        if name in (POPULATION_FILE, INSIGHTS_FILE) and not fileio.exists(
+            source
+        ):
+            continue
         copy = posixpath.join(report_dir, name)
-        fileio.copy(posixpath.join(report_uri, name), copy, overwrite=True)
+        fileio.copy(source, copy, overwrite=True)
         copies.append(copy)
     return copies[0], copies[1]

@@ -3,6 +3,7 @@ a first run, a rerun served from the cache, and a rerun after one image
 changed, compared with the run before it."""
 
 import argparse
+import csv
 import json
 from pathlib import Path
 
@@ -164,7 +165,21 @@ def test_first_run_executes_every_component(project, first_run):
     assert 0.0 <= test["int8_accuracy"] <= 1.0
     # The report is there; what it finds is tested on the embedded
     # dataset in test_data_quality_e2e.
-    assert (Path(results.artifacts["report"]) / "report.html").is_file()
+    report = Path(results.artifacts["report"])
+    assert (report / "report.html").is_file()
+    # Every image on the embedding map, in a cluster ranked by loss.
+    with (report / "population.csv").open() as file:
+        points = list(csv.DictReader(file))
+    assert len(points) == 10 * sum(PER_CLASS.values())
+    assert {p["split"] for p in points} == set(PER_CLASS)
+    assert all(
+        0 <= float(p["x"]) <= 1 and 0 <= float(p["y"]) <= 1 for p in points
+    )
+    insights = json.loads((report / "insights.json").read_text())
+    clusters = insights["clusters"]
+    assert sum(sum(c["sizes"].values()) for c in clusters) == len(points)
+    losses = [c["mean_loss"] for c in clusters]
+    assert losses == sorted(losses, reverse=True)
 
 
 def test_rerun_with_nothing_changed_is_served_from_the_cache(

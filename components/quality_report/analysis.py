@@ -14,6 +14,11 @@ import numpy as np
 from tfx.dsl.io import fileio
 
 from components.example_tables import RawTable, read_raw, split_of
+from components.population.analysis import (
+    Population,
+    describe_population,
+    write_population,
+)
 from components.quality_artifacts import (
     FINDINGS_FILE,
     ISSUES_FILE,
@@ -49,6 +54,8 @@ from components.trained_model import (
 QUARANTINE_FILE = "quarantine.csv"  # written by the ETL beside its splits
 # Images shown by their thumbnails: the most suspect of each kind first.
 _MAX_MISCLASSIFIED = 200
+# k-means clusters of the embedding that the insights rank.
+_CLUSTERS = 8
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,6 +69,9 @@ class ReportInputs:
     findings_dirs: list[str]  # the analyses' outputs, with findings.csv
     etl_dir: str  # the ETL's output, with quarantine.csv
     test_accuracy_uri: str | None = None  # TestAccuracy's, if it ran
+    # The Transform's splits, all of them: the population map and its
+    # insights cover every image.
+    transformed_split_dirs: Sequence[str] = ()
 
 
 def build_report(
@@ -92,7 +102,21 @@ def build_report(
     misclassified = find_misclassified(
         inputs.model_uri, inputs.eval_split_dir, class_names
     )
+    population = (
+        describe_population(
+            table,
+            load_keras_model(inputs.model_uri),
+            list(inputs.transformed_split_dirs),
+            class_names,
+            clusters=_CLUSTERS,
+            seed=0,
+        )
+        if inputs.transformed_split_dirs
+        else None
+    )
     shown = {f.path for f in findings} | {m.path for m in misclassified}
+    if population:
+        shown |= {p for c in population.clusters for p in c.examples}
     data = ReportData(
         title=title,
         class_names=class_names,
@@ -114,8 +138,10 @@ def build_report(
             for path, png in zip(table.paths, table.pngs, strict=True)
             if path in shown
         },
+        population=population,
         notes=[
             *read_notes(inputs.findings_dirs),
+            *_insight_notes(population),
             f"{len(table)} images in {', '.join(sorted(class_counts(table)))};"
             f" {len(findings)} findings: "
             + ", ".join(
@@ -130,8 +156,24 @@ def build_report(
     with fileio.open(posixpath.join(output_dir, REPORT_FILE), "w") as file:
         file.write(render_report(data))
     write_issues_csv(findings, posixpath.join(output_dir, ISSUES_FILE))
+    if population:
+        write_population(population, output_dir)
     logging.info("Report: %s", posixpath.join(output_dir, REPORT_FILE))
     return data
+
+
+def _insight_notes(population: Population | None) -> list[str]:
+    if not population:
+        return []
+    notes = [f"Top insight: {population.top_insight}."] * bool(
+        population.top_insight
+    )
+    strongest = population.correlations[:1]
+    return notes + [
+        f"Loss correlates most with {c.property.replace('_', ' ')}"
+        f" (Spearman's rho {c.rho:+.2f}, p = {c.p_value:.1g})."
+        for c in strongest
+    ]
 
 
 def _test_figures(accuracy: dict[str, Any]) -> TestFigures:

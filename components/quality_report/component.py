@@ -76,6 +76,10 @@ def QualityReport(
             ],
             etl_dir=etl_dir,
             test_accuracy_uri=test_accuracy.uri if test_accuracy else None,
+            transformed_split_dirs=[
+                split_dir(transformed_examples, split)
+                for split in split_names(transformed_examples)
+            ],
         ),
         report.uri,
         class_names=json.loads(class_names),

@@ -4,6 +4,8 @@ as issues.csv) and the run's error analysis, as plain data."""
 import dataclasses
 from collections.abc import Mapping, Sequence
 
+from components.population.points import Population
+
 # The kinds of issue an image can be flagged with, in report order.
 LABEL_ISSUE = "label_issue"
 EXACT_DUPLICATE = "exact_duplicate"
@@ -123,3 +125,5 @@ class ReportData:
     thumbnails: Mapping[str, bytes]  # path -> PNG bytes
     notes: Sequence[str] = ()  # how each analysis ran, in plain words
     test: TestFigures | None = None  # None without a test split
+    # The map, clusters and insights; None when not computed.
+    population: Population | None = None
