@@ -8,7 +8,7 @@ DATA ?=
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: install browser run test test-fast lint format bench-etl \
-  bench-pipeline bench-rerun bench-quality bench-review bench-loop clean
+  bench-pipeline bench-rerun bench-quality bench-review bench-loop bench-population clean
 
 install: $(INSTALLED)
 
@@ -75,6 +75,9 @@ bench-review: install
 
 bench-loop: install
 	$(BIN)/python bench/bench_loop.py
+
+bench-population: install
+	$(BIN)/python bench/bench_population.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -13,6 +13,7 @@ from components.image_etl.image_properties import image_properties
 from components.population.density import uniqueness_and_representativeness
 from components.population.insights import (
     describe,
+    distinct_properties,
     loss_correlations,
     rank_clusters,
 )
@@ -105,8 +106,11 @@ def test_clusters_are_ranked_by_loss_and_explained(digits):
     assert ones == sorted(ones, reverse=True) and ones[0] > 1.0
     worst = clusters[0]
     assert worst.examples[0].split("/")[1] == worst.labels[0][0]
-    assert describe(worst, {"train": 1, "val": 1}).startswith(
-        f"cluster {worst.cluster} ("
+    # One digit per cluster; the eights' brightness differs by d > 0.5.
+    assert describe(worst, {"train": 450, "val": 150}) == (
+        f"cluster {worst.cluster} (mostly 8, high brightness,"
+        f" {worst.sizes['val'] / 150:.0%} of val) has"
+        f" {worst.loss_ratio:.1f} times the average loss"
     )
 
 
@@ -119,3 +123,9 @@ def test_properties_are_ranked_by_their_correlation_with_loss(digits):
     )
     assert [c.property for c in correlations] == ["brightness"]
     assert correlations[0].rho < -0.8 and correlations[0].p_value < 1e-6
+
+
+def test_a_gray_scans_channel_means_are_its_brightness(digits):
+    kept = distinct_properties(digits["properties"])
+    assert "brightness" in kept and "contrast" in kept
+    assert not {"mean_red", "mean_green", "std_blue"} & set(kept)

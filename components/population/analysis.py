@@ -19,6 +19,7 @@ from components.population.insights import (
     Cluster,
     cluster_images,
     describe,
+    distinct_properties,
     loss_correlations,
     rank_clusters,
 )
@@ -59,13 +60,14 @@ def describe_population(
         embeddings
     )
     split = np.array([split_of(path) for path in table.paths])
+    properties = distinct_properties(table.properties)
     ranked = rank_clusters(
         assignment,
         loss=loss,
         correct=correct,
         split=split,
         labels=table.label_names,
-        properties=table.properties,
+        properties=properties,
         paths=table.paths,
     )
     return Population(
@@ -86,7 +88,7 @@ def describe_population(
             for i, path in enumerate(table.paths)
         ],
         clusters=ranked,
-        correlations=loss_correlations(loss, table.properties),
+        correlations=loss_correlations(loss, properties),
         top_insight=_top_insight(ranked, Counter(split.tolist())),
     )
 

@@ -19,6 +19,7 @@ from components.population.analysis import (
     describe_population,
     write_population,
 )
+from components.population.insights import DEFAULT_CLUSTERS
 from components.quality_artifacts import (
     FINDINGS_FILE,
     ISSUES_FILE,
@@ -54,8 +55,6 @@ from components.trained_model import (
 QUARANTINE_FILE = "quarantine.csv"  # written by the ETL beside its splits
 # Images shown by their thumbnails: the most suspect of each kind first.
 _MAX_MISCLASSIFIED = 200
-# k-means clusters of the embedding that the insights rank.
-_CLUSTERS = 8
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,7 +107,7 @@ def build_report(
             load_keras_model(inputs.model_uri),
             list(inputs.transformed_split_dirs),
             class_names,
-            clusters=_CLUSTERS,
+            clusters=DEFAULT_CLUSTERS,
             seed=0,
         )
         if inputs.transformed_split_dirs
