@@ -172,6 +172,7 @@ def test_first_run_executes_every_component(project, first_run):
         points = list(csv.DictReader(file))
     assert len(points) == 10 * sum(PER_CLASS.values())
     assert {p["split"] for p in points} == set(PER_CLASS)
+    assert "brightness" in points[0] and "blur" in points[0]
     assert all(
         0 <= float(p["x"]) <= 1 and 0 <= float(p["y"]) <= 1 for p in points
     )

@@ -90,16 +90,26 @@ def describe_population(
         clusters=ranked,
         correlations=loss_correlations(loss, properties),
         top_insight=_top_insight(ranked, Counter(split.tolist())),
+        properties={name: v.tolist() for name, v in properties.items()},
     )
 
 
 def write_population(population: Population, output_dir: str) -> None:
-    """POPULATION_FILE, one row per image, and INSIGHTS_FILE."""
+    """POPULATION_FILE, one row per image with its properties, and
+    INSIGHTS_FILE."""
     buffer = io.StringIO()
     columns = [field.name for field in dataclasses.fields(ImagePoint)]
-    writer = csv.DictWriter(buffer, fieldnames=columns)
+    writer = csv.DictWriter(
+        buffer, fieldnames=columns + list(population.properties)
+    )
     writer.writeheader()
-    writer.writerows(dataclasses.asdict(p) for p in population.points)
+    for i, point in enumerate(population.points):
+        writer.writerow(
+            {
+                **dataclasses.asdict(point),
+                **{n: v[i] for n, v in population.properties.items()},
+            }
+        )
     with fileio.open(posixpath.join(output_dir, POPULATION_FILE), "w") as f:
         f.write(buffer.getvalue())
     insights = {

@@ -46,3 +46,6 @@ class Population:
     clusters: list[Cluster]  # highest mean loss first
     correlations: list[LossCorrelation]  # strongest first
     top_insight: str  # in words; "" when no cluster stands out
+    # Each image property (those not copies of another), by name, in
+    # the points' order.
+    properties: dict[str, list[float]]
