@@ -167,3 +167,19 @@ def test_label_map_gives_class_folders_a_super_category(
         "labels: 'van' → 'x' maps no class folder of any split; check the"
         " name in params.yaml",
     )
+
+
+def test_the_files_dcp_fix_removed_are_named_as_such(tmp_path, digit_images):
+    root = digit_folder(
+        tmp_path, digit_images, {"train": ["a", "b"], "val": ["a", "b"]}
+    )
+    save(
+        root / "trash" / "data-v2" / "train" / "a" / "9.png",
+        Image.fromarray(digit_images[9]),
+    )
+    layout = scan_dataset(str(root), SPLITS)
+    assert layout.warnings == (
+        "trash/: 1 files that dcp fix removed, kept for dcp fix --undo;"
+        " not converted",
+    )
+    assert all(not i.path.startswith("trash/") for i in layout.images)

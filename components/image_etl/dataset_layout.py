@@ -22,6 +22,9 @@ OS_JUNK_FILES = frozenset(
 )
 # macOS writes "._name" beside a file on foreign disks: metadata only.
 OS_JUNK_PREFIX = "._"
+# Where `dcp fix` keeps the files it removes, by data version, inside the
+# image folder (so `dcp fix --undo` can restore them).
+FIX_TRASH = "trash"
 
 
 def is_os_junk(name: str) -> bool:
@@ -86,8 +89,11 @@ def scan_dataset(
         if entry not in splits and fileio.isdir(posixpath.join(root, entry)):
             count = _count_files(posixpath.join(root, entry))
             warnings.append(
-                f"{entry}/: {count} files not converted, since {entry!r} is"
-                f" not one of the splits {', '.join(splits)}"
+                f"{entry}/: {count} files that dcp fix removed, kept for"
+                " dcp fix --undo; not converted"
+                if entry == FIX_TRASH
+                else f"{entry}/: {count} files not converted, since"
+                f" {entry!r} is not one of the splits {', '.join(splits)}"
             )
     present = [
         split for split in splits if fileio.isdir(posixpath.join(root, split))

@@ -4,8 +4,9 @@ folder, removed files to a trash folder. Nothing is deleted."""
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
+from components.image_etl.dataset_layout import FIX_TRASH
 from iteration.data_versions import Change
-from iteration.fixes.plan import RELABEL, TRASH, FixStep
+from iteration.fixes.plan import RELABEL, FixStep
 
 
 def apply_fixes(
@@ -23,7 +24,7 @@ def apply_fixes(
             )
             reason = f"relabelled {old.parts[1]} → {step.label}: {step.reason}"
         else:
-            new = _free_name(data_dir, PurePosixPath(TRASH, version, old))
+            new = _free_name(data_dir, PurePosixPath(FIX_TRASH, version, old))
             reason = f"removed: {step.reason}"
         (data_dir / new).parent.mkdir(parents=True, exist_ok=True)
         (data_dir / old).rename(data_dir / new)

@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 
+from components.image_etl.dataset_layout import FIX_TRASH
 from components.quality_report.report_data import (
     EXACT_DUPLICATE,
     LABEL_ISSUE,
@@ -14,7 +15,6 @@ from components.quality_report.report_data import (
     REMOVE,
 )
 
-TRASH = "trash"  # removed files, by version, inside the folder
 _TRAIN = "train"
 # The split that measures the loop: no suggestion is applied to it.
 _TEST = "test"
@@ -248,7 +248,7 @@ def _check_splits(splits: Sequence[str] | None, data_dir: Path) -> None:
     present = {
         split.name
         for split in data_dir.iterdir()
-        if split.is_dir() and split.name != TRASH
+        if split.is_dir() and split.name != FIX_TRASH
     }
     unknown = sorted(set(splits or ()) - present)
     if unknown:
@@ -262,7 +262,7 @@ def _class_names(data_dir: Path) -> set[str]:
     return {
         folder.name
         for split in data_dir.iterdir()
-        if split.is_dir() and split.name != TRASH
+        if split.is_dir() and split.name != FIX_TRASH
         for folder in split.iterdir()
         if folder.is_dir()
     }
