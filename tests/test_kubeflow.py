@@ -26,11 +26,7 @@ from dcp.kubeflow_runner import compile_pipeline, submit
 from tests.conftest import REPO
 
 IMAGE = "registry.example/dcp:test"
-EXECUTOR = [
-    "python",
-    "-m",
-    "tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor",
-]
+EXECUTOR = ["python", "-m", "dcp.kubeflow_entrypoint"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,7 +116,7 @@ def test_the_spec_holds_every_component_but_the_resolver(compiled):
     assert len(expected) == len(pipeline.components) - 1
 
 
-def test_every_container_runs_the_tfx_executor_in_the_image(compiled):
+def test_every_container_runs_our_tfx_entrypoint_in_the_image(compiled):
     containers = {
         name: executor["container"]
         for name, executor in compiled.executors.items()
