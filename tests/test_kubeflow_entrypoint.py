@@ -8,6 +8,7 @@ from tfx.orchestration.kubeflow.v2.container import (
     kubeflow_v2_entrypoint_utils,
 )
 from tfx.types import standard_artifacts
+from tfx.utils import import_utils
 
 from components.quality_artifacts import DataQualityFindings
 from components.split_accuracy.keys import SplitAccuracy
@@ -99,8 +100,11 @@ def parse_inputs(executor_input: dict) -> dict:
 
 
 def test_tfx_alone_cannot_type_what_the_oss_driver_passes():
+    executor_input = driver_input()
+    artifacts = executor_input["inputs"]["artifacts"]
+    executor_input["inputs"]["artifacts"] = {"examples": artifacts["examples"]}
     with pytest.raises(AttributeError, match="NoneType"):
-        parse_inputs(driver_input())
+        parse_inputs(executor_input)
 
 
 def test_declared_types_stand_in_for_empty_and_system_ones():
@@ -123,6 +127,11 @@ def test_a_type_with_its_schema_is_kept():
     fixed = with_declared_input_types(executor_input, INPUTS_SPEC)
     (artifact,) = fixed["inputs"]["artifacts"]["examples"]["artifacts"]
     assert artifact["type"] == {"instanceSchema": "title: tfx.Model\n"}
+
+
+def test_tfx_alone_takes_our_type_names_for_import_paths():
+    with pytest.raises(ImportError, match=r"dcp\.DataQualityFindings"):
+        import_utils.import_class_by_path(DataQualityFindings.TYPE_NAME)
 
 
 def test_our_types_resolve_to_their_classes():
