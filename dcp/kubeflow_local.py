@@ -77,11 +77,10 @@ def run_local(
     spec_file: str,
     pipeline_root: str,
     *,
-    python: str = sys.executable,
     progress: Callable[[str], None] = print,
 ) -> LocalRun:
     """Run every task of the PipelineJob in `spec_file`, its outputs under
-    `pipeline_root` (a local folder); `python` stands in for the image's.
+    `pipeline_root` (a local folder), with this Python for the image's.
     Raises ValueError naming the task that failed and its log."""
     if "://" in pipeline_root:
         raise ValueError(
@@ -105,9 +104,9 @@ def run_local(
         container = executors[component.executor_label].get("container")
         if container is None:
             raise ValueError(
-                f"{spec_file}: task {name} runs no container (a resolver or"
-                " importer); the KFP 2 backend cannot run it either:"
-                " compile without it"
+                f"{spec_file}: task {name} is no container (a resolver or"
+                " an importer), which run-local cannot run; compile the"
+                " spec with `dcp kubeflow compile`, which leaves them out"
             )
         progress(f"[{number}/{len(order)}] {name} ...")
         done[name] = _run_task(
@@ -119,7 +118,6 @@ def run_local(
             work_dir=run_root / name / str(store.new_execution_id()),
             pipeline_name=pipeline_name,
             pipeline_root=str(run_root),
-            python=python,
         )
         progress(
             f"[{number}/{len(order)}] {name} done in"
@@ -230,7 +228,6 @@ def _run_task(
     work_dir: Path,
     pipeline_name: str,
     pipeline_root: str,
-    python: str,
 ) -> TaskRun:
     start = time.monotonic()
     kfp_outputs = work_dir / "kfp_outputs"
@@ -267,7 +264,7 @@ def _run_task(
             pipeline_root=pipeline_root,
         )
         _run_command(
-            _with_python(command, python), cwd=work_dir, log=log, task=name
+            _with_this_python(command), cwd=work_dir, log=log, task=name
         )
     output_file = Path(executor_input.outputs.output_file)
     if not output_file.is_file():
@@ -290,10 +287,10 @@ def _run_task(
     return TaskRun(name, time.monotonic() - start, outputs, log)
 
 
-def _with_python(command: list[str], python: str) -> list[str]:
-    """The command with `python` for the image's interpreter."""
+def _with_this_python(command: list[str]) -> list[str]:
+    """The command with this Python for the image's."""
     if command and command[0] in ("python", "python3"):
-        return [python, *command[1:]]
+        return [sys.executable, *command[1:]]
     return command
 
 
