@@ -1,5 +1,7 @@
 """Kubeflow without a cluster: compile the pipeline into a PipelineJob and
-read it back, and submit it to a fake Kubeflow Pipelines API on loopback."""
+read it back, run it locally up to a task that fails, and submit it to a
+fake Kubeflow Pipelines API on loopback. The whole spec run through
+`dcp kubeflow run-local` is in test_pipeline_e2e."""
 
 import contextlib
 import dataclasses
