@@ -115,9 +115,9 @@ def run_local(
             component,
             container,
             store=store,
-            work_dir=run_root / name / str(store.new_execution_id()),
+            execution_id=store.new_execution_id(),
             pipeline_name=pipeline_name,
-            pipeline_root=str(run_root),
+            run_root=run_root,
         )
         progress(
             f"[{number}/{len(order)}] {name} done in"
@@ -225,26 +225,28 @@ def _run_task(
     container: dict[str, Any],
     *,
     store: _ArtifactStore,
-    work_dir: Path,
+    execution_id: int,
     pipeline_name: str,
-    pipeline_root: str,
+    run_root: Path,
 ) -> TaskRun:
     start = time.monotonic()
+    work_dir = run_root / name / str(execution_id)
     kfp_outputs = work_dir / "kfp_outputs"
     kfp_outputs.mkdir(parents=True)
     executor_input = executor_input_for(
         task,
         component,
         store=store,
-        pipeline_root=pipeline_root,
+        pipeline_root=str(run_root),
         task_name=name,
-        execution_id=int(work_dir.name),
+        execution_id=execution_id,
         output_file=str(kfp_outputs / OUTPUT_METADATA_FILE),
     )
     (work_dir / "executor_input.json").write_text(
         json_format.MessageToJson(executor_input)
     )
-    # As the launcher does, before the command runs.
+    # A bucket (gs://, s3://) needs no folders: on a local disk, make the
+    # outputs' so that a step writes into them as it would into a bucket.
     for artifacts in executor_input.outputs.artifacts.values():
         for artifact in artifacts.artifacts:
             Path(artifact.uri).mkdir(parents=True, exist_ok=True)
@@ -261,7 +263,7 @@ def _run_task(
             as_dict,
             pipeline_resource_name=pipeline_name,
             task_resource_name=name,
-            pipeline_root=pipeline_root,
+            pipeline_root=str(run_root),
         )
         _run_command(
             _with_this_python(command), cwd=work_dir, log=log, task=name
