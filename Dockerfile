@@ -4,8 +4,10 @@
 #   dcp kubeflow compile --image IMAGE
 FROM gcr.io/tfx-oss-public/tfx:1.16.0
 
-# Each step runs `python -m ...kubeflow_v2_run_executor` and the compiled
-# spec sets no environment: the image sets it. Keras 3 in TF 2.16 crashes
+# Each step runs `python -m dcp.kubeflow_entrypoint` (TFX's v2 executor
+# entrypoint, fixed for the open-source KFP backend) and the compiled spec
+# sets no environment: the image sets it. `dcp kubeflow run-local` sets
+# the same (dcp/kubeflow_local.py, IMAGE_ENV). Keras 3 in TF 2.16 crashes
 # the TFLite converter, so every Python here uses tf-keras.
 ENV TF_USE_LEGACY_KERAS=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
@@ -27,5 +29,4 @@ COPY . /tmp/dcp
 RUN python -m pip install --no-deps --no-build-isolation /tmp/dcp \
     && rm -rf /tmp/dcp \
     && cd / && python -c 'import models.trainer, models.preprocessing, \
-components.tflite_export.component, \
-tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor'
+components.tflite_export.component, dcp.kubeflow_entrypoint'

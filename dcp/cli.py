@@ -51,9 +51,10 @@ commands:
               dcp predict photo.png data/raw/test/3
               dcp predict data/raw/test --model tflite-int8
               dcp predict clip.mp4 --annotate --output outputs/clip
-  kubeflow  compile for Kubeflow Pipelines 2, and submit a run
+  kubeflow  compile for Kubeflow Pipelines 2, check locally, submit a run
               dcp kubeflow compile --image REGISTRY/dcp:1 \\
                 --pipeline-root gs://BUCKET/tfx --data-root gs://BUCKET/data
+              dcp kubeflow run-local digits.json --pipeline-root outputs/kfp
               dcp kubeflow submit digits.json --endpoint http://localhost:8080
 
 Defaults come from params.yaml; flags override them. Arguments after
@@ -218,6 +219,15 @@ def _kubeflow_compile(
     )
 
 
+def _kubeflow_run_local(
+    args: argparse.Namespace, config: Config, beam_args: list[str]
+) -> None:
+    from dcp.kubeflow_local import run_local
+
+    run = run_local(args.file, args.pipeline_root)
+    print(run.summary())
+
+
 def _kubeflow_submit(
     args: argparse.Namespace, config: Config, beam_args: list[str]
 ) -> None:
@@ -309,7 +319,8 @@ def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     new_data.add_parser(commands)
     predict.add_parser(commands)
     kubeflow = commands.add_parser(
-        "kubeflow", help="compile for and submit to Kubeflow Pipelines 2"
+        "kubeflow",
+        help="compile for, check locally and submit to Kubeflow Pipelines 2",
     ).add_subparsers(dest="action", required=True, metavar="ACTION")
     compile_ = kubeflow.add_parser(
         "compile",
@@ -323,6 +334,16 @@ def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     compile_.add_argument("--data-root", help="ETL output the pods can read")
     compile_.add_argument("--serving-dir", help="where the Pusher pushes")
     compile_.set_defaults(run=_kubeflow_compile)
+    run_local = kubeflow.add_parser(
+        "run-local",
+        help="run a spec's tasks here as KFP 2 would, without a cluster"
+        " (dcp kubeflow run-local digits.json --pipeline-root DIR)",
+    )
+    run_local.add_argument("file", help="a spec from `dcp kubeflow compile`")
+    run_local.add_argument(
+        "--pipeline-root", required=True, help="local folder for the outputs"
+    )
+    run_local.set_defaults(run=_kubeflow_run_local)
     submit = kubeflow.add_parser(
         "submit",
         help="start a run (dcp kubeflow submit digits.json --endpoint URL)",

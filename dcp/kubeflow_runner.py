@@ -3,11 +3,11 @@
   python dcp/kubeflow_runner.py --image IMAGE [--output FILE]
 
 The compiled file is a KFP PipelineJob (JSON) in which every step runs
-`python -m tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor`
-in IMAGE, built from ./Dockerfile. The pipeline root, the ETL output and the
-serving folder must be reachable from the pods: gs://, s3:// or a volume
-mounted at the same path. Run it from the project folder: it reads
-./params.yaml.
+`python -m dcp.kubeflow_entrypoint` (TFX's v2 container entrypoint, fixed
+for the open-source KFP 2 backend) in IMAGE, built from ./Dockerfile.
+The pipeline root, the ETL output and the serving folder must be
+reachable from the pods: gs://, s3:// or a volume mounted at the same
+path. Run it from the project folder: it reads ./params.yaml.
 """
 
 import argparse
@@ -25,6 +25,9 @@ import yaml
 from kfp_server_api.exceptions import ApiException
 
 from dcp.config import Config, load_config
+
+# Each step's command: see dcp/kubeflow_entrypoint.py.
+STEP_COMMAND = ("python", "-m", "dcp.kubeflow_entrypoint")
 
 
 def compile_pipeline(
@@ -85,6 +88,7 @@ def compile_pipeline(
     runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
         config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(
             default_image=image,
+            default_commands=list(STEP_COMMAND),
             # Schema 2.0 writes parameters as `constantValue`, which only
             # Vertex AI reads; the KFP backend's driver reads `constant`.
             use_pipeline_spec_2_1=True,
@@ -110,7 +114,7 @@ def submit(
     `run_name` defaults to the pipeline name and the time, `experiment`
     to KFP's "Default". The API must answer within `timeout` seconds.
     """
-    job = _read_pipeline_job(package_file)
+    job = read_pipeline_job(package_file)
     _check_endpoint(endpoint, timeout)
     now = f"{datetime.datetime.now():%Y-%m-%d %H-%M-%S}"
     # kfp 2.5 takes a bare PipelineSpec from a .yaml (or a .zip or .tar.gz
@@ -186,7 +190,7 @@ def _create_run(endpoint: str, spec_file: str, **options: Any) -> str:
     return str(run.run_id)
 
 
-def _read_pipeline_job(path: str) -> dict[str, Any]:
+def read_pipeline_job(path: str) -> dict[str, Any]:
     """The PipelineJob that compile_pipeline wrote to `path`, as a dict."""
     fix = "compile it with `dcp kubeflow compile --image IMAGE`"
     try:

@@ -161,14 +161,31 @@ def read_results(
     """The figures of the latest run of `pipeline_name`."""
     run_id = pipeline_runs(connection_config, pipeline_name)[-1]
     outputs = latest_outputs(connection_config, pipeline_name, run_id)
-    evaluation = outputs[("Evaluator", "evaluation")].uri
-    summary = read_evaluation(evaluation, class_names)
     blessing = outputs[("Evaluator", "blessing")]
-    tflite_dir = path_utils.serving_model_path(
-        outputs[("TFLiteExport", "tflite_model")].uri
+    return results_from_outputs(
+        run_id,
+        {where: artifact.uri for where, artifact in outputs.items()},
+        blessed=blessing.custom_properties["blessed"].int_value == 1,
+        class_names=class_names,
     )
-    report = outputs[("QualityReport", "report")].uri
-    test = outputs.get(("TestAccuracy", "accuracy"))
+
+
+def results_from_outputs(
+    run_id: str,
+    uris: dict[tuple[str, str], str],
+    *,
+    blessed: bool,
+    class_names: list[str],
+) -> RunResults:
+    """The figures of a run whose (component, output key) → uri are
+    `uris`, from any orchestrator."""
+    evaluation = uris[("Evaluator", "evaluation")]
+    summary = read_evaluation(evaluation, class_names)
+    tflite_dir = path_utils.serving_model_path(
+        uris[("TFLiteExport", "tflite_model")]
+    )
+    report = uris[("QualityReport", "report")]
+    test = uris.get(("TestAccuracy", "accuracy"))
     return RunResults(
         run_id=run_id,
         accuracy=summary.accuracy,
@@ -176,9 +193,9 @@ def read_results(
         per_class_accuracy=summary.per_class_accuracy,
         slices=summary.slices,
         confusion=summary.confusion,
-        blessed=blessing.custom_properties["blessed"].int_value == 1,
+        blessed=blessed,
         tflite=read_tflite_metrics(tflite_dir),
-        anomalies=_anomalies(outputs[("ExampleValidator", "anomalies")].uri),
+        anomalies=_anomalies(uris[("ExampleValidator", "anomalies")]),
         findings=dict(
             Counter(
                 row["issue"]
@@ -186,13 +203,13 @@ def read_results(
             )
         ),
         artifacts={
-            "model": outputs[("Trainer", "model")].uri,
+            "model": uris[("Trainer", "model")],
             "evaluation": evaluation,
-            "pushed": outputs[("Pusher", "pushed_model")].uri,
+            "pushed": uris[("Pusher", "pushed_model")],
             "tflite": tflite_dir,
             "report": report,
         },
-        test=read_accuracy(test.uri) if test else None,
+        test=read_accuracy(test) if test else None,
     )
 
 

@@ -1,5 +1,7 @@
 """Kubeflow without a cluster: compile the pipeline into a PipelineJob and
-read it back, and submit it to a fake Kubeflow Pipelines API on loopback."""
+read it back, run it locally up to a task that fails, and submit it to a
+fake Kubeflow Pipelines API on loopback. The whole spec run through
+`dcp kubeflow run-local` is in test_pipeline_e2e."""
 
 import contextlib
 import dataclasses
@@ -26,11 +28,7 @@ from dcp.kubeflow_runner import compile_pipeline, submit
 from tests.conftest import REPO
 
 IMAGE = "registry.example/dcp:test"
-EXECUTOR = [
-    "python",
-    "-m",
-    "tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor",
-]
+EXECUTOR = ["python", "-m", "dcp.kubeflow_entrypoint"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,7 +118,7 @@ def test_the_spec_holds_every_component_but_the_resolver(compiled):
     assert len(expected) == len(pipeline.components) - 1
 
 
-def test_every_container_runs_the_tfx_executor_in_the_image(compiled):
+def test_every_container_runs_our_tfx_entrypoint_in_the_image(compiled):
     containers = {
         name: executor["container"]
         for name, executor in compiled.executors.items()
@@ -396,3 +394,45 @@ def test_submit_to_something_else_than_kfp_names_what_it_answered(
         " answered 404"
     )
     assert asked == [("GET", "/apis/v2beta1/healthz")]  # once, no retries
+
+
+def run_local_cli(file: Path, pipeline_root: str) -> list[str]:
+    return [
+        *("--params", str(REPO / "params.yaml"), "kubeflow", "run-local"),
+        *(str(file), "--pipeline-root", pipeline_root),
+    ]
+
+
+def test_run_local_stops_at_the_failed_task_with_its_log(
+    compiled, tmp_path, capsys
+):
+    # The compiled data root has its split folders but no records: the
+    # first task's real executor fails on it.
+    status = cli.main(run_local_cli(compiled.file, str(tmp_path)))
+    captured = capsys.readouterr()
+    assert status == 2
+    assert captured.out.startswith("[1/14] ImportExampleGen ...\n")
+    error = captured.err
+    assert error.startswith(
+        "dcp kubeflow run-local: error: task ImportExampleGen failed"
+        " (exit status 1); the end of its log "
+    )
+    (log,) = tmp_path.glob("digits/run-local-*/ImportExampleGen/1/log.txt")
+    assert f" {log}:\n" in error
+    assert "dcp.kubeflow_entrypoint" in log.read_text()  # what it ran
+    assert "OSError: No files found based on the file pattern" in error
+
+
+def test_run_local_wants_a_compiled_spec_and_a_local_root(
+    compiled, tmp_path, capsys
+):
+    spec_only = tmp_path / "digits.yaml"
+    spec_only.write_text("pipelineInfo: {name: digits}\n")
+    assert cli.main(run_local_cli(spec_only, str(tmp_path))) == 2
+    assert "dcp kubeflow compile" in capsys.readouterr().err
+    assert cli.main(run_local_cli(compiled.file, "gs://bucket/tfx")) == 2
+    assert capsys.readouterr().err.startswith(
+        "dcp kubeflow run-local: error: gs://bucket/tfx: run-local writes"
+        " the outputs on this machine; give a local folder as"
+        " --pipeline-root"
+    )

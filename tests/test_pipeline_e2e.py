@@ -1,6 +1,7 @@
 """The whole TFX pipeline with LocalDagRunner on a tiny real dataset:
-a first run, a rerun served from the cache, and a rerun after one image
-changed, compared with the run before it."""
+a first run, the same pipeline compiled for Kubeflow and run task by task
+as the KFP 2 backend would, a rerun served from the cache, and a rerun
+after one image changed, compared with the run before it."""
 
 import argparse
 import csv
@@ -19,9 +20,16 @@ from components.image_etl.etl import run_etl
 from dcp import local_runner
 from dcp.commands import compare as compare_command
 from dcp.config import load_config
+from dcp.kubeflow_local import LocalRun, run_local
+from dcp.kubeflow_runner import compile_pipeline
 from iteration.comparison.compare_job import HTML_FILE, JSON_FILE, compare_runs
 from iteration.comparison.data_diff import CHANGED
-from pipeline.run_results import pipeline_runs, read_results
+from pipeline.run_results import (
+    latest_outputs,
+    pipeline_runs,
+    read_results,
+    results_from_outputs,
+)
 from tests.conftest import IN_PROCESS_BEAM, REPO, save
 from tests.test_compare import SECTIONS
 from tests.test_html_report import Page
@@ -181,6 +189,85 @@ def test_first_run_executes_every_component(project, first_run):
     assert sum(sum(c["sizes"].values()) for c in clusters) == len(points)
     losses = [c["mean_loss"] for c in clusters]
     assert losses == sorted(losses, reverse=True)
+
+
+@pytest.fixture(scope="module")
+def kubeflow_run(project, tmp_path_factory) -> tuple[LocalRun, list[str]]:
+    """The pipeline of `project` compiled for Kubeflow and run by
+    `dcp kubeflow run-local`, a subprocess per step as in the pods, on
+    the data of the first run; the run and its progress lines."""
+    root = tmp_path_factory.mktemp("kubeflow")
+    config = load_config(project / "params.yaml")
+    spec = compile_pipeline(
+        config,
+        image="registry.example/dcp:test",
+        output_file=str(root / "digits.json"),
+        pipeline_root=str(root / "tfx"),
+        serving_dir=str(root / "serving"),
+    )
+    lines: list[str] = []
+    return run_local(spec, str(root / "tfx"), progress=lines.append), lines
+
+
+# Before the tests that rerun the pipeline or change an image.
+def test_the_kubeflow_spec_runs_every_step_as_local_dag_runner_does(
+    project, first_run, kubeflow_run
+):
+    run, progress = kubeflow_run
+    # Every component but the resolver, which KFP 2 cannot run.
+    assert set(run.tasks) == NODES - {"latest_blessed_model"}
+    assert progress[0] == f"[1/{len(run.tasks)}] ImportExampleGen ..."
+    assert len(progress) == 2 * len(run.tasks)
+    for (task, key), uri in run.uris().items():
+        assert uri.startswith(f"{run.run_root}/{task}/"), (task, key)
+        assert Path(uri).is_dir(), (task, key)
+    assert "outputs under" in run.summary()
+    blessing = run.tasks["Evaluator"].outputs["blessing"]
+    kubeflow = results_from_outputs(
+        "kubeflow",
+        run.uris(),
+        blessed=blessing.metadata["blessed"] == 1,
+        class_names=[str(d) for d in range(10)],
+    )
+    metadata = connection(project / "metadata.sqlite")
+    first = pipeline_runs(metadata, "digits")[0]
+    local = results_from_outputs(
+        first,
+        {
+            where: artifact.uri
+            for where, artifact in latest_outputs(
+                metadata, "digits", first
+            ).items()
+        },
+        blessed=True,  # asserted by test_first_run_executes_every_component
+        class_names=[str(d) for d in range(10)],
+    )
+    # The model, served: blessed (min_accuracy 0) and pushed.
+    model = Path(kubeflow.artifacts["model"])
+    assert (model / "Format-Serving" / "saved_model.pb").is_file()
+    assert kubeflow.blessed
+    pushed = run.tasks["Pusher"].outputs["pushed_model"]
+    assert pushed.metadata["pushed"] == 1
+    assert Path(pushed.metadata["pushed_destination"]).is_dir()
+    # The same data, so the same counts and the same data checks.
+    assert kubeflow.eval_examples == local.eval_examples == 40
+    assert kubeflow.anomalies == local.anomalies
+    assert kubeflow.test and kubeflow.test["examples"] == 20
+    # Training is seeded and, on CPU, bit for bit the same in a subprocess
+    # per step: the same figures, to the last image.
+    assert kubeflow.accuracy == local.accuracy
+    assert kubeflow.per_class_accuracy == local.per_class_accuracy
+    assert kubeflow.confusion == local.confusion
+    assert kubeflow.test == local.test
+    assert kubeflow.tflite == local.tflite
+    assert kubeflow.tflite["eval_examples"] == 40
+    int8_model = Path(kubeflow.artifacts["tflite"]) / "model_int8.tflite"
+    assert int8_model.stat().st_size == kubeflow.tflite["int8_bytes"]
+    # The report and the issues to review, with the same kinds of finding.
+    report = Path(kubeflow.artifacts["report"])
+    assert "<html" in (report / "report.html").read_text()
+    assert (report / "issues.csv").read_text().startswith("path,sha256,")
+    assert kubeflow.findings == local.findings
 
 
 def test_rerun_with_nothing_changed_is_served_from_the_cache(
