@@ -202,6 +202,16 @@ def make_report(
         misclassified=misclassified,
         thumbnails={path: png(image) for path, image in pixels.items()},
         notes=[f"label issues by confident learning on {EVIL}"],
+        property_histograms=[
+            rd.PropertyHistogram(
+                "brightness",
+                [0.0, 0.25, 0.5, 0.75, 1.0],
+                {"train": [10, 60, 25, 5], "test": [2, 5, 9, 4]},
+            ),
+            rd.PropertyHistogram(
+                EVIL, [0.0, 1.0, 2.0], {"train": [3, 1], "val": [1, 1]}
+            ),
+        ],
     )
 
 

@@ -30,6 +30,7 @@ def _spec(description: str, values: list[dict[str, Any]], **spec: Any):
         "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
         "description": description,
         "data": {"values": values},
+        "config": {"axisX": {"labelAngle": 0, "labelLimit": 90}},
         **spec,
     }
 
@@ -62,6 +63,7 @@ def _class_balance(
         _spec(
             "Images per class and split",
             values,
+            width={"step": 22},
             mark={"type": "bar", "tooltip": True},
             encoding={
                 "x": {
@@ -81,7 +83,63 @@ def _class_balance(
 def _property_histograms(
     data: ReportData, splits: Sequence[str]
 ) -> Chart | None:
-    return None
+    """Each property's distribution per split, as shares of the split so
+    that splits of any size compare."""
+    values = []
+    for histogram in data.property_histograms:
+        edges = histogram.edges
+        for split, counts in histogram.counts.items():
+            total = sum(counts) or 1
+            values += [
+                {
+                    "property": histogram.name,
+                    "split": split,
+                    "from": edges[i],
+                    "to": edges[i + 1],
+                    "share": n / total,
+                }
+                for i, n in enumerate(counts)
+            ]
+    if not values:
+        return None
+    order = [s for s in splits if any(v["split"] == s for v in values)]
+    return Chart(
+        "property-histograms-chart",
+        _spec(
+            "Histograms of the image properties per split",
+            values,
+            facet={
+                "field": "property",
+                "type": "nominal",
+                "sort": [h.name for h in data.property_histograms],
+                "title": None,
+            },
+            columns=4,
+            resolve={"scale": {"x": "independent"}},
+            spec={
+                "width": 200,
+                "height": 110,
+                "mark": {"type": "bar", "opacity": 0.55, "tooltip": True},
+                "encoding": {
+                    "x": {
+                        "field": "from",
+                        "bin": "binned",
+                        "type": "quantitative",
+                        "title": None,
+                    },
+                    "x2": {"field": "to"},
+                    "y": {
+                        "field": "share",
+                        "type": "quantitative",
+                        "stack": None,
+                        "axis": _PERCENT,
+                        "title": "share of the split",
+                    },
+                    "color": _split_colour(order),
+                },
+            },
+        ),
+    )
 
 
 def _per_class_accuracy(data: ReportData) -> Chart | None:
@@ -98,6 +156,8 @@ def _per_class_accuracy(data: ReportData) -> Chart | None:
         _spec(
             "Accuracy per class on the evaluation images",
             values,
+            width={"step": 48},
+            height=160,
             mark={"type": "bar", "tooltip": True},
             encoding={
                 "x": {"field": "class", "type": "nominal", "sort": names},
@@ -126,6 +186,7 @@ def _confusion(data: ReportData) -> Chart | None:
         for actual in names
         for predicted in names
     ]
+    darkest = max(data.confusion.values())
     axis = {"type": "nominal", "sort": names}
     encoding = {
         "x": {"field": "predicted", **axis},
@@ -137,6 +198,8 @@ def _confusion(data: ReportData) -> Chart | None:
             "Confusion matrix: evaluation images by actual and predicted"
             " class",
             values,
+            width={"step": 48},
+            height={"step": 32},
             encoding=encoding,
             layer=[
                 {
@@ -153,6 +216,14 @@ def _confusion(data: ReportData) -> Chart | None:
                     "mark": {"type": "text"},
                     "encoding": {
                         "text": {"field": "images", "type": "quantitative"},
+                        # White on the dark half of the colour scale.
+                        "color": {
+                            "condition": {
+                                "test": f"datum.images > {darkest / 2}",
+                                "value": "white",
+                            },
+                            "value": "black",
+                        },
                     },
                 },
             ],
@@ -177,9 +248,16 @@ def _slices(data: ReportData) -> Chart | None:
         _spec(
             "Accuracy per bucket of each image property",
             values,
+            width={"step": 28},
+            height=160,
+            resolve={"scale": {"x": "independent"}},
             mark={"type": "bar", "tooltip": True},
             encoding={
-                "column": {"field": "property", "type": "nominal"},
+                "column": {
+                    "field": "property",
+                    "type": "nominal",
+                    "title": None,
+                },
                 "x": {"field": "bucket", "type": "ordinal"},
                 "y": {
                     "field": "accuracy",
