@@ -31,7 +31,7 @@ def render_page(
     if charts:
         scripts.append(charts_script())
     return (
-        _environment()
+        environment()
         .get_template(template)
         .render(
             title=title,
@@ -66,13 +66,14 @@ def data_url(thumbnail: Thumbnail) -> str:
 
 
 @functools.cache
-def _environment() -> jinja2.Environment:
-    environment = jinja2.Environment(
+def environment() -> jinja2.Environment:
+    """The templates of templates/, escaping every value."""
+    templates = jinja2.Environment(
         loader=jinja2.PackageLoader("components.pages"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.filters["data_url"] = data_url
-    return environment
+    templates.filters["data_url"] = data_url
+    return templates
