@@ -15,7 +15,7 @@ from components.pages.render import (
     environment,
     render_page,
 )
-from components.pages.table import Column, Row, Table, image, num, row
+from components.pages.table import Column, Table, image, num, table
 from tests.test_html_report import EVIL, Page, decode_data_url, png
 
 TABLE = (
@@ -41,49 +41,47 @@ def policy(page: str) -> str:
 
 
 def test_every_string_in_a_table_is_escaped():
-    table = Table(
-        "evil",
-        [Column("text", EVIL), Column("number", "n")],
-        [row(EVIL, num(1.5, EVIL)), row("plain", num(EVIL, "2"))],
-    )
-    markup = render_tables(table)
+    columns = [
+        Column("text", EVIL, lambda pair: pair[0]),
+        Column("number", "n", lambda pair: num(pair[1], str(pair[1]))),
+    ]
+    markup = render_tables(table("evil", columns, [(EVIL, 1.5), ("a", EVIL)]))
     assert "<script>" not in markup
     parsed = Page(markup)
-    assert parsed.tables["evil"] == [[EVIL, EVIL], ["plain", "2"]]
+    assert parsed.tables["evil"] == [[EVIL, "1.5"], ["a", EVIL]]
     assert '<th data-key="text">&lt;script&gt;' in markup
     assert 'data-value="&lt;script&gt;' in markup
 
 
-def test_tables_are_sortable_with_their_order_and_footer():
-    table = Table(
-        "counts",
-        [Column("image", "Image", sortable=False), Column("n", "N")],
-        [row("a", num(2, "2"))],
-        sorted_by=("n", "descending"),
-        footer=row("Total", num(2, "2")),
+def test_tables_are_sortable_with_their_order_rows_and_footer():
+    columns = [
+        Column("name", "Name", lambda n: n, sortable=False),
+        Column("n", "N", lambda n: num(len(n), str(len(n)))),
+    ]
+    markup = render_tables(
+        table(
+            "counts",
+            columns,
+            ["ab", "a"],
+            sorted_by=("n", "descending"),
+            row_css=lambda n: "flagged" if n == "a" else "",
+            footer="Total",
+        )
     )
-    markup = render_tables(table)
     assert '<table class="sortable" id="counts">' in markup
-    assert "<th>Image</th>" in markup
+    assert "<th>Name</th>" in markup
     assert '<th data-key="n" aria-sort="descending">N</th>' in markup
+    assert Page(markup).row_classes["counts"] == ["", "flagged"]
     assert (
-        '<tfoot><tr><th>Total</th><td class="num" data-value="2">2</td>'
+        '<tfoot><tr><th>Total</th><td class="num" data-value="5">5</td>'
         in markup
     )
 
 
 def test_thumbnails_are_inline_pngs_or_a_placeholder(digit_images):
-    picture = png(digit_images[0])
-    table = Table(
-        "pictures",
-        [Column("image", "Image", sortable=False)],
-        [
-            Row([image(picture, EVIL)]),
-            Row([image(b"GIF89a", "gif")]),
-            Row([image(None, "none")]),
-        ],
-    )
-    parsed = Page(render_tables(table))
+    pictures = [(png(digit_images[0]), EVIL), (b"GIF89a", "gif"), (None, "-")]
+    columns = [Column("image", "Image", lambda p: image(*p), sortable=False)]
+    parsed = Page(render_tables(table("pictures", columns, pictures)))
     (shown,) = parsed.images
     assert shown["alt"] == shown["title"] == EVIL
     np.testing.assert_array_equal(

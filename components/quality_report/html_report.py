@@ -7,7 +7,15 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
 from components.pages.render import render_page
-from components.pages.table import Cell, Column, Row, Table, image, num, row
+from components.pages.table import (
+    Cell,
+    Column,
+    Table,
+    image,
+    number,
+    pictures,
+    table,
+)
 from components.quality_report import report_charts
 from components.quality_report.report_data import (
     BROKEN_FILE,
@@ -17,6 +25,7 @@ from components.quality_report.report_data import (
     NEAR_DUPLICATE,
     RELABEL,
     Finding,
+    Misclassified,
     ReportData,
     SliceRow,
 )
@@ -130,27 +139,49 @@ def _suggested_counts(findings: Sequence[Finding]) -> list[tuple[str, int]]:
 
 def _issue_counts(findings: Sequence[Finding]) -> Table:
     counts = Counter(f.issue for f in findings)
-    return Table(
-        "issue-counts",
-        [Column("issue", "Issue"), Column("findings", "Findings")],
-        [
-            row(_issue_name(issue), num(counts[issue], str(counts[issue])))
-            for issue in ISSUE_TYPES
-        ],
-    )
+    columns: list[Column[str]] = [
+        Column("issue", "Issue", _issue_name),
+        number("findings", "Findings", lambda issue: counts[issue]),
+    ]
+    return table("issue-counts", columns, ISSUE_TYPES)
 
 
-_FINDING_COLUMNS = (
-    Column("thumbnail", "Image", sortable=False),
-    Column("path", "Path"),
-    Column("split", "Split"),
-    Column("issue", "Issue"),
-    Column("given", "Given label"),
-    Column("suggested", "Suggested action"),
-    Column("confidence", "Confidence"),
-    Column("score", "Score"),
-    Column("detail", "Detail"),
-)
+def _preview(thumbnails: Mapping[str, bytes]) -> Column[Finding]:
+    def cell(f: Finding) -> Cell:
+        # A broken file has no picture; say what is wrong instead.
+        if f.issue == BROKEN_FILE:
+            return Cell(f.detail, css="broken")
+        return image(thumbnails.get(f.path), f.path)
+
+    return pictures("thumbnail", "Image", cell)
+
+
+def _suggested_action(f: Finding) -> str:
+    """ "relabel to x", "remove", "review" or nothing."""
+    if f.suggested_action == RELABEL:
+        return f"relabel to {f.suggested_label}"
+    return f.suggested_action
+
+
+_PATH: Column[Finding] = Column("path", "Path", lambda f: f.path)
+_SPLIT: Column[Finding] = Column("split", "Split", lambda f: f.split)
+_FINDING_TAIL: list[Column[Finding]] = [
+    Column("given", "Given label", lambda f: f.given_label),
+    Column(
+        "suggested",
+        "Suggested action",
+        lambda f: Cell(
+            _suggested_action(f), css=f"action-{f.suggested_action}"
+        ),
+    ),
+    number(
+        "confidence",
+        "Confidence",
+        lambda f: f.confidence if f.suggested_action else None,
+        ".2f",
+    ),
+    number("score", "Score", lambda f: f.score, ".4f"),
+]
 
 
 def _findings_table(
@@ -163,48 +194,31 @@ def _findings_table(
     the issue column and call the detail evidence."""
     if not findings:
         return None
-    label_issues = table_id == "label-issues-table"
-    columns = list(_FINDING_COLUMNS)
-    if label_issues:
-        columns[3:4] = []
-        columns[-1] = Column("detail", "Evidence")
-    rows = []
-    for f in findings:
-        # A broken file has no picture; say what is wrong instead.
-        preview = (
-            Cell(f.detail, css="broken")
-            if f.issue == BROKEN_FILE
-            else image(thumbnails.get(f.path), f.path)
+    issue: list[Column[Finding]] = []
+    if table_id == "label-issues-table":
+        detail: Column[Finding] = Column(
+            "detail", "Evidence", lambda f: f.detail
         )
-        issue = [] if label_issues else [Cell(_issue_name(f.issue))]
-        cells = [
-            preview,
-            Cell(f.path),
-            Cell(f.split),
-            *issue,
-            Cell(f.given_label),
-            *_suggestion_cells(f),
-            num(f.score, f"{f.score:.4f}"),
-            Cell(f.detail),
-        ]
-        # The worst duplicates: the same image under two labels.
-        conflict = f.issue in DUPLICATE_ISSUES and (
-            "labels differ" in f.detail.lower()
-        )
-        rows.append(Row(cells, "conflict" if conflict else ""))
-    return Table(table_id, columns, rows, sorted_by)
-
-
-def _suggestion_cells(f: Finding) -> list[Cell]:
-    """The suggested action ("relabel to x", "remove", "review") and its
-    confidence."""
-    action = f.suggested_action
-    if action == RELABEL:
-        action = f"relabel to {f.suggested_label}"
-    return [
-        Cell(action, css=f"action-{f.suggested_action}"),
-        num(f.confidence, f"{f.confidence:.2f}" if action else ""),
+    else:
+        issue = [Column("issue", "Issue", lambda f: _issue_name(f.issue))]
+        detail = Column("detail", "Detail", lambda f: f.detail)
+    columns = [
+        _preview(thumbnails),
+        _PATH,
+        _SPLIT,
+        *issue,
+        *_FINDING_TAIL,
+        detail,
     ]
+
+    def conflict(f: Finding) -> str:
+        """The worst duplicates: the same image under two labels."""
+        differ = "labels differ" in f.detail.lower()
+        return "conflict" if f.issue in DUPLICATE_ISSUES and differ else ""
+
+    return table(
+        table_id, columns, findings, sorted_by=sorted_by, row_css=conflict
+    )
 
 
 def _balance_table(
@@ -212,25 +226,27 @@ def _balance_table(
     splits: Sequence[str],
     classes: Sequence[str],
 ) -> Table | None:
+    """A row per class, images per split and in all, totals below."""
     if not splits:
         return None
-
-    def count(split: str, name: str) -> int:
-        return counts[split].get(name, 0)
-
-    rows = []
-    for name in classes:
-        per_split = [count(split, name) for split in splits]
-        cells = [num(n, f"{n:,}") for n in [*per_split, sum(per_split)]]
-        rows.append(row(name, *cells))
-    totals = [sum(count(split, name) for name in classes) for split in splits]
-    columns = [
-        Column("class", "Class"),
-        *(Column(f"split-{s}", s) for s in splits),
-        Column("total", "Total"),
+    rows = [
+        (name, [counts[split].get(name, 0) for split in splits])
+        for name in classes
     ]
-    footer = row("Total", *(num(n, f"{n:,}") for n in [*totals, sum(totals)]))
-    return Table("balance-table", columns, rows, footer=footer)
+    totals = [
+        sum(counts[split].get(name, 0) for name in classes) for split in splits
+    ]
+
+    def count(index: int) -> Column[tuple[str, list[int]]]:
+        split = splits[index]
+        return number(f"split-{split}", split, lambda r: r[1][index], ",")
+
+    columns = [
+        Column("class", "Class", lambda r: r[0]),
+        *(count(i) for i in range(len(splits))),
+        number("total", "Total", lambda r: sum(r[1]), ","),
+    ]
+    return table("balance-table", columns, rows, footer=("Total", totals))
 
 
 def _imbalance(
@@ -261,83 +277,65 @@ def _per_class_table(
         [n for n in class_names if n in per_class_accuracy],
         per_class_accuracy,
     )
-    rows = [
-        row(
-            name,
-            num(per_class_accuracy[name], f"{per_class_accuracy[name]:.1%}"),
-        )
-        for name in classes
+
+    columns: list[Column[str]] = [
+        Column("class", "Class", lambda name: name),
+        number("accuracy", "Accuracy", per_class_accuracy.__getitem__, ".1%"),
     ]
-    columns = [Column("class", "Class"), Column("accuracy", "Accuracy")]
-    return Table(table_id, columns, rows)
-
-
-def confusion_labels(data: ReportData) -> list[str]:
-    return _labels(
-        data.class_names, (label for pair in data.confusion for label in pair)
-    )
+    return table(table_id, columns, classes)
 
 
 def _confusion(data: ReportData) -> Table | None:
+    """A row per actual class, a column per predicted one."""
     if not data.confusion:
         return None
-    labels = confusion_labels(data)
-    rows = []
-    for actual in labels:
-        counts = [data.confusion.get((actual, p), 0) for p in labels]
-        cells = [
-            num(n, f"{n:,}", "diagonal" if p == actual else "")
-            for p, n in zip(labels, counts, strict=True)
-        ]
-        total = sum(counts)
-        rows.append(row(actual, *cells, num(total, f"{total:,}")))
-    columns = [
-        Column("actual", "Actual \\ predicted"),
-        *(Column(f"predicted-{i}", label) for i, label in enumerate(labels)),
-        Column("total", "Total"),
+    labels = _labels(
+        data.class_names, (label for pair in data.confusion for label in pair)
+    )
+
+    def predicted(index: int) -> Column[str]:
+        def cell(actual: str) -> Cell:
+            n = data.confusion.get((actual, labels[index]), 0)
+            diagonal = labels[index] == actual
+            return Cell(f"{n:,}", n, "num diagonal" if diagonal else "num")
+
+        return Column(f"predicted-{index}", labels[index], cell)
+
+    def total(actual: str) -> int:
+        return sum(data.confusion.get((actual, p), 0) for p in labels)
+
+    columns: list[Column[str]] = [
+        Column("actual", "Actual \\ predicted", lambda actual: actual),
+        *(predicted(i) for i in range(len(labels))),
+        number("total", "Total", total, ","),
     ]
-    return Table("confusion", columns, rows)
+    return table("confusion", columns, labels)
+
+
+_SLICE_COLUMNS: list[Column[SliceRow]] = [
+    Column("feature", "Feature", lambda s: s.feature),
+    number("value", "Bucket", lambda s: s.value),
+    number("accuracy", "Accuracy", lambda s: s.accuracy, ".1%"),
+    number("examples", "Examples", lambda s: s.examples, ","),
+]
 
 
 def _slices_table(slices: Sequence[SliceRow], table_id: str) -> Table | None:
-    if not slices:
-        return None
-    rows = [
-        row(
-            s.feature,
-            num(s.value, str(s.value)),
-            num(s.accuracy, f"{s.accuracy:.1%}"),
-            num(s.examples, f"{s.examples:,}"),
-        )
-        for s in slices
-    ]
-    columns = [
-        Column("feature", "Feature"),
-        Column("value", "Bucket"),
-        Column("accuracy", "Accuracy"),
-        Column("examples", "Examples"),
-    ]
-    return Table(table_id, columns, rows)
+    return table(table_id, _SLICE_COLUMNS, slices) if slices else None
 
 
 def _misclassified(data: ReportData) -> Table | None:
     if not data.misclassified:
         return None
-    rows = [
-        row(
-            image(data.thumbnails.get(m.path), m.path),
-            m.path,
-            m.given_label,
-            m.predicted_label,
-            num(m.confidence, f"{m.confidence:.3f}"),
-        )
-        for m in data.misclassified
+    columns: list[Column[Misclassified]] = [
+        pictures(
+            "thumbnail",
+            "Image",
+            lambda m: image(data.thumbnails.get(m.path), m.path),
+        ),
+        Column("path", "Path", lambda m: m.path),
+        Column("given", "Given label", lambda m: m.given_label),
+        Column("predicted", "Predicted label", lambda m: m.predicted_label),
+        number("confidence", "Confidence", lambda m: m.confidence, ".3f"),
     ]
-    columns = [
-        Column("thumbnail", "Image", sortable=False),
-        Column("path", "Path"),
-        Column("given", "Given label"),
-        Column("predicted", "Predicted label"),
-        Column("confidence", "Confidence"),
-    ]
-    return Table("misclassified", columns, rows)
+    return table("misclassified", columns, data.misclassified)

@@ -3,31 +3,34 @@
 sorter: what compare.html shows, as tables and figures."""
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from components.pages.render import render_page
 from components.pages.table import (
     Cell,
     Column,
-    Row,
     Table,
     image,
     num,
-    row,
+    number,
+    pictures,
+    table,
 )
 from iteration.comparison.accuracy import (
     CLASS,
     OVERALL,
     AccuracyDelta,
+    FigureDelta,
 )
 from iteration.comparison.comparison import (
     LISTED,
     Comparison,
     changes_of,
 )
-from iteration.comparison.data_diff import CHANGE_KINDS
+from iteration.comparison.data_diff import CHANGE_KINDS, CountRow, FileChange
 from iteration.comparison.drift import FeatureDrift
 from iteration.comparison.flips import Flip
+from iteration.comparison.runs import RunRef
 
 SECTIONS = (
     ("summary", "Summary"),
@@ -112,63 +115,55 @@ def _delta(change: float | None, shown: str, *, better: int) -> Cell:
 
 
 def _runs(comparison: Comparison) -> Table:
-    rows = [
-        row(side, ref.name, ref.run_id, ref.revision or "none")
-        for side, ref in (("A", comparison.a), ("B", comparison.b))
+    columns: list[Column[tuple[str, RunRef]]] = [
+        Column("side", "Side", lambda run: run[0]),
+        Column("name", "Asked for", lambda run: run[1].name),
+        Column("run", "Pipeline run", lambda run: run[1].run_id),
+        Column(
+            "revision", "Git revision", lambda run: run[1].revision or "none"
+        ),
     ]
-    columns = [
-        Column("side", "Side"),
-        Column("name", "Asked for"),
-        Column("run", "Pipeline run"),
-        Column("revision", "Git revision"),
-    ]
-    return Table("runs", columns, rows)
+    sides = [("A", comparison.a), ("B", comparison.b)]
+    return table("runs", columns, sides)
 
 
-def _accuracy_columns() -> list[Column]:
-    return [
-        Column("a", "A"),
-        Column("b", "B"),
-        Column("change", "Change"),
-        Column("examples-a", "Images A"),
-        Column("examples-b", "Images B"),
-    ]
-
-
-def _accuracy_cells(delta: AccuracyDelta) -> list[Cell]:
+def _change_cell(delta: AccuracyDelta) -> Cell:
     change = delta.change
-    return [
-        _value(delta.a, _fraction(delta.a)),
-        _value(delta.b, _fraction(delta.b)),
-        _delta(change, "" if change is None else f"{change:+.1%}", better=1),
-        num(delta.examples_a, f"{delta.examples_a:,}"),
-        num(delta.examples_b, f"{delta.examples_b:,}"),
-    ]
+    shown = "" if change is None else f"{change:+.1%}"
+    return _delta(change, shown, better=1)
+
+
+_ACCURACY_COLUMNS: list[Column[AccuracyDelta]] = [
+    number("a", "A", lambda d: d.a, ".1%", missing="—"),
+    number("b", "B", lambda d: d.b, ".1%", missing="—"),
+    Column("change", "Change", _change_cell),
+    number("examples-a", "Images A", lambda d: d.examples_a, ","),
+    number("examples-b", "Images B", lambda d: d.examples_b, ","),
+]
+
+
+def _is_class(delta: AccuracyDelta) -> bool:
+    return delta.group in (OVERALL, CLASS)
 
 
 def _accuracy_tables(
     deltas: Sequence[AccuracyDelta],
 ) -> tuple[Table, Table | None]:
     """Overall and per class; per slice, None without slices."""
-    by_class = [
-        row(d.name or "all", *_accuracy_cells(d))
-        for d in deltas
-        if d.group in (OVERALL, CLASS)
+    by_class = [d for d in deltas if _is_class(d)]
+    slices = [d for d in deltas if not _is_class(d)]
+    class_columns: list[Column[AccuracyDelta]] = [
+        Column("class", "Class", lambda d: d.name or "all"),
+        *_ACCURACY_COLUMNS,
     ]
-    slices = [
-        row(d.group, d.name, *_accuracy_cells(d))
-        for d in deltas
-        if d.group not in (OVERALL, CLASS)
-    ]
-    class_columns = [Column("class", "Class"), *_accuracy_columns()]
-    slice_columns = [
-        Column("feature", "Feature"),
-        Column("bucket", "Bucket"),
-        *_accuracy_columns(),
+    slice_columns: list[Column[AccuracyDelta]] = [
+        Column("feature", "Feature", lambda d: d.group),
+        Column("bucket", "Bucket", lambda d: d.name),
+        *_ACCURACY_COLUMNS,
     ]
     return (
-        Table("accuracy-table", class_columns, by_class),
-        Table("slices-table", slice_columns, slices) if slices else None,
+        table("accuracy-table", class_columns, by_class),
+        table("slices-table", slice_columns, slices) if slices else None,
     )
 
 
@@ -176,32 +171,12 @@ def _test_accuracy(comparison: Comparison) -> Table | None:
     deltas = comparison.test.accuracy
     if not deltas:
         return None
-    rows = [
-        row(
-            d.group if d.group not in (OVERALL, CLASS) else "",
-            d.name or "all",
-            *_accuracy_cells(d),
-        )
-        for d in deltas
+    columns: list[Column[AccuracyDelta]] = [
+        Column("slice", "Slice", lambda d: "" if _is_class(d) else d.group),
+        Column("class", "Class or bucket", lambda d: d.name or "all"),
+        *_ACCURACY_COLUMNS,
     ]
-    columns = [
-        Column("slice", "Slice"),
-        Column("class", "Class or bucket"),
-        *_accuracy_columns(),
-    ]
-    return Table("test-accuracy-table", columns, rows)
-
-
-_FLIP_COLUMNS = (
-    Column("thumbnail", "Image", sortable=False),
-    Column("path", "Path in B"),
-    Column("label-a", "Label A"),
-    Column("predicted-a", "Predicted A"),
-    Column("confidence-a", "Confidence A"),
-    Column("label-b", "Label B"),
-    Column("predicted-b", "Predicted B"),
-    Column("confidence-b", "Confidence B"),
-)
+    return table("test-accuracy-table", columns, deltas)
 
 
 def _flips_table(
@@ -209,55 +184,57 @@ def _flips_table(
 ) -> Table | None:
     if not flips:
         return None
-    return Table(
+
+    def path(flip: Flip) -> str:
+        if flip.path_b == flip.path_a:
+            return flip.path_b
+        return f"{flip.path_b} (A: {flip.path_a})"
+
+    columns: list[Column[Flip]] = [
+        pictures(
+            "thumbnail",
+            "Image",
+            lambda f: image(comparison.thumbnails.get(f.sha256), f.path_b),
+        ),
+        Column("path", "Path in B", path),
+        Column("label-a", "Label A", lambda f: f.label_a),
+        Column("predicted-a", "Predicted A", lambda f: f.predicted_a),
+        number(
+            "confidence-a", "Confidence A", lambda f: f.confidence_a, ".3f"
+        ),
+        Column("label-b", "Label B", lambda f: f.label_b),
+        Column("predicted-b", "Predicted B", lambda f: f.predicted_b),
+        number(
+            "confidence-b", "Confidence B", lambda f: f.confidence_b, ".3f"
+        ),
+    ]
+    return table(
         table_id,
-        _FLIP_COLUMNS,
-        [_flip_row(f, comparison) for f in flips[:LISTED]],
-        ("confidence-b", "descending"),
-    )
-
-
-def _flip_row(flip: Flip, comparison: Comparison) -> Row:
-    path = (
-        flip.path_b
-        if flip.path_b == flip.path_a
-        else f"{flip.path_b} (A: {flip.path_a})"
-    )
-    return row(
-        image(comparison.thumbnails.get(flip.sha256), flip.path_b),
-        path,
-        flip.label_a,
-        flip.predicted_a,
-        num(flip.confidence_a, f"{flip.confidence_a:.3f}"),
-        flip.label_b,
-        flip.predicted_b,
-        num(flip.confidence_b, f"{flip.confidence_b:.3f}"),
+        columns,
+        flips[:LISTED],
+        sorted_by=("confidence-b", "descending"),
     )
 
 
 def _counts(comparison: Comparison) -> Table:
-    rows = [
-        row(
-            r.split,
-            r.label,
-            num(r.a, f"{r.a:,}"),
-            num(r.b, f"{r.b:,}"),
-            num(r.change, f"{r.change:+,}"),
-            css="changed" if r.change else "",
-        )
-        for r in comparison.counts
+    columns: list[Column[CountRow]] = [
+        Column("split", "Split", lambda r: r.split),
+        Column("class", "Class", lambda r: r.label),
+        number("a", "A", lambda r: r.a, ","),
+        number("b", "B", lambda r: r.b, ","),
+        number("change", "Change", lambda r: r.change, "+,"),
     ]
-    columns = [
-        Column("split", "Split"),
-        Column("class", "Class"),
-        Column("a", "A"),
-        Column("b", "B"),
-        Column("change", "Change"),
-    ]
-    return Table("counts-table", columns, rows)
+    return table(
+        "counts-table",
+        columns,
+        comparison.counts,
+        row_css=lambda r: "changed" if r.change else "",
+    )
 
 
-def _changes(comparison: Comparison, listed: Sequence) -> Table | None:
+def _changes(
+    comparison: Comparison, listed: Sequence[FileChange]
+) -> Table | None:
     if not comparison.changes:
         return None
 
@@ -266,75 +243,52 @@ def _changes(comparison: Comparison, listed: Sequence) -> Table | None:
             return Cell()
         return image(comparison.thumbnails.get(sha256), path)
 
-    rows = [
-        row(
-            change.kind,
-            picture(change.sha256_a, change.path_a),
-            change.path_a,
-            picture(change.sha256_b, change.path_b),
-            change.path_b,
-        )
-        for change in listed
+    columns: list[Column[FileChange]] = [
+        Column("kind", "Change", lambda c: c.kind),
+        pictures("thumbnail-a", "A", lambda c: picture(c.sha256_a, c.path_a)),
+        Column("path-a", "Path in A", lambda c: c.path_a),
+        pictures("thumbnail-b", "B", lambda c: picture(c.sha256_b, c.path_b)),
+        Column("path-b", "Path in B", lambda c: c.path_b),
     ]
-    columns = [
-        Column("kind", "Change"),
-        Column("thumbnail-a", "A", sortable=False),
-        Column("path-a", "Path in A"),
-        Column("thumbnail-b", "B", sortable=False),
-        Column("path-b", "Path in B"),
-    ]
-    return Table("changes-table", columns, rows)
+    return table("changes-table", columns, listed)
 
 
 def _drift(drift: Sequence[FeatureDrift]) -> Table | None:
     if not drift:
         return None
-    rows = [
-        row(
-            d.split,
-            d.feature,
-            d.measure,
-            num(d.value, f"{d.value:.4f}"),
-            num(d.threshold, f"{d.threshold:g}"),
-            "yes" if d.drifted else "no",
-            css="drifted" if d.drifted else "",
-        )
-        for d in drift
+    columns: list[Column[FeatureDrift]] = [
+        Column("split", "Split", lambda d: d.split),
+        Column("feature", "Feature", lambda d: d.feature),
+        Column("measure", "Measure", lambda d: d.measure),
+        number("value", "Value", lambda d: d.value, ".4f"),
+        number("threshold", "Threshold", lambda d: d.threshold, "g"),
+        Column("drifted", "Drifted", lambda d: "yes" if d.drifted else "no"),
     ]
-    columns = [
-        Column("split", "Split"),
-        Column("feature", "Feature"),
-        Column("measure", "Measure"),
-        Column("value", "Value"),
-        Column("threshold", "Threshold"),
-        Column("drifted", "Drifted"),
-    ]
-    return Table("drift-table", columns, rows)
+    return table("drift-table", columns, drift, row_css=_drifted_row)
+
+
+def _drifted_row(drift: FeatureDrift) -> str:
+    return "drifted" if drift.drifted else ""
 
 
 def _tflite(comparison: Comparison) -> Table | None:
     if not comparison.tflite:
         return None
-    rows = [
-        row(
-            figure.name,
-            _value(figure.a, _figure(figure.name, figure.a)),
-            _value(figure.b, _figure(figure.name, figure.b)),
-            _delta(
-                figure.change,
-                _figure(figure.name, figure.change, sign="+"),
-                better=_better(figure.name),
+    columns: list[Column[FigureDelta]] = [
+        Column("figure", "Figure", lambda f: f.name),
+        Column("a", "A", lambda f: _value(f.a, _figure(f.name, f.a))),
+        Column("b", "B", lambda f: _value(f.b, _figure(f.name, f.b))),
+        Column(
+            "change",
+            "Change",
+            lambda f: _delta(
+                f.change,
+                _figure(f.name, f.change, sign="+"),
+                better=_better(f.name),
             ),
-        )
-        for figure in comparison.tflite
+        ),
     ]
-    columns = [
-        Column("figure", "Figure"),
-        Column("a", "A"),
-        Column("b", "B"),
-        Column("change", "Change"),
-    ]
-    return Table("tflite-table", columns, rows)
+    return table("tflite-table", columns, comparison.tflite)
 
 
 def _better(figure: str) -> int:
@@ -354,24 +308,23 @@ def _figure(figure: str, value: float | None, *, sign: str = "") -> str:
 
 
 def _dvc_metrics(comparison: Comparison) -> Table | None:
-    rows: list[Row] = [
-        row(
-            file,
-            metric,
-            str(values.get("old", "—")),
-            str(values.get("new", "—")),
-            str(values.get("diff", "—")),
-        )
+    """`dvc metrics diff`: a row per file and metric."""
+    found = [
+        (file, metric, values)
         for file, metrics in comparison.dvc.metrics.items()
         for metric, values in metrics.items()
     ]
-    if not rows:
+    if not found:
         return None
-    columns = [
-        Column("file", "File"),
-        Column("metric", "Metric"),
-        Column("a", str(comparison.a.revision)),
-        Column("b", str(comparison.b.revision)),
-        Column("change", "Change"),
+
+    def value(key: str) -> Callable[[tuple[str, str, dict]], str]:
+        return lambda found: str(found[2].get(key, "—"))
+
+    columns: list[Column[tuple[str, str, dict]]] = [
+        Column("file", "File", lambda found: found[0]),
+        Column("metric", "Metric", lambda found: found[1]),
+        Column("a", str(comparison.a.revision), value("old")),
+        Column("b", str(comparison.b.revision), value("new")),
+        Column("change", "Change", value("diff")),
     ]
-    return Table("dvc-metrics", columns, rows)
+    return table("dvc-metrics", columns, found)

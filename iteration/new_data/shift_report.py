@@ -18,7 +18,9 @@ from components.pages.table import (
     Thumbnail,
     image,
     num,
-    row,
+    number,
+    pictures,
+    table,
 )
 from iteration.new_data.folder_images import UnreadableFile
 from iteration.new_data.shift import Cluster, EmbeddingTest, PropertyDrift
@@ -140,89 +142,83 @@ def scatter_svg(
 
 
 def _properties(drifts: Sequence[PropertyDrift]) -> Table:
-    rows = [
-        row(
-            d.name,
-            num(d.statistic, f"{d.statistic:.3f}"),
-            num(d.p_value, f"{d.p_value:.3g}"),
-            num(d.train_median, f"{d.train_median:.4g}"),
-            num(d.new_median, f"{d.new_median:.4g}"),
-            "drifted" if d.drifted else "",
-            css="flagged" if d.drifted else "",
-        )
-        for d in drifts
+    columns: list[Column[PropertyDrift]] = [
+        Column("property", "property", lambda d: d.name),
+        number("d", "D", lambda d: d.statistic, ".3f"),
+        number("p", "p", lambda d: d.p_value, ".3g"),
+        number(
+            "train-median", "median, train", lambda d: d.train_median, ".4g"
+        ),
+        number("new-median", "median, new", lambda d: d.new_median, ".4g"),
+        Column("drifted", "", lambda d: "drifted" if d.drifted else ""),
     ]
-    columns = [
-        Column("property", "property"),
-        Column("d", "D"),
-        Column("p", "p"),
-        Column("train-median", "median, train"),
-        Column("new-median", "median, new"),
-        Column("drifted", ""),
-    ]
-    return Table("properties-table", columns, rows)
+    return table("properties-table", columns, drifts, row_css=_flagged_row)
+
+
+def _flagged_row(drift: PropertyDrift) -> str:
+    return "flagged" if drift.drifted else ""
 
 
 def _clusters(report: ShiftReport) -> Table:
-    rows = [
-        row(
-            num(c.index, str(c.index)),
-            num(c.new_count, f"{c.new_count:,} ({c.new_share:.1%})"),
-            num(c.train_count, f"{c.train_count:,} ({c.train_share:.1%})"),
-            num(c.p_value, f"{c.p_value:.3g}"),
-            "under-represented" if c.under_represented else "",
-            Cell(
-                thumbnails=[
-                    Thumbnail(thumbnail(png), path)
-                    for path, png in report.cluster_examples[c.index]
-                ]
-            ),
-            css="flagged" if c.under_represented else "",
+    def examples(c: Cluster) -> Cell:
+        return Cell(
+            thumbnails=[
+                Thumbnail(thumbnail(png), path)
+                for path, png in report.cluster_examples[c.index]
+            ]
         )
-        for c in report.clusters
+
+    columns: list[Column[Cluster]] = [
+        number("cluster", "cluster", lambda c: c.index),
+        Column(
+            "new",
+            "new",
+            lambda c: num(c.new_count, f"{c.new_count:,} ({c.new_share:.1%})"),
+        ),
+        Column(
+            "train",
+            "train",
+            lambda c: num(
+                c.train_count, f"{c.train_count:,} ({c.train_share:.1%})"
+            ),
+        ),
+        number("p", "p", lambda c: c.p_value, ".3g"),
+        Column(
+            "under-represented",
+            "",
+            lambda c: "under-represented" if c.under_represented else "",
+        ),
+        pictures("examples", "new images nearest its centre", examples),
     ]
-    columns = [
-        Column("cluster", "cluster"),
-        Column("new", "new"),
-        Column("train", "train"),
-        Column("p", "p"),
-        Column("under-represented", ""),
-        Column("examples", "new images nearest its centre", sortable=False),
-    ]
-    return Table("clusters-table", columns, rows)
+    return table(
+        "clusters-table",
+        columns,
+        report.clusters,
+        row_css=lambda c: "flagged" if c.under_represented else "",
+    )
 
 
 def _candidates(report: ShiftReport) -> Table:
-    rows = [
-        row(
-            num(rank, str(rank)),
-            image(thumbnail(c.png), c.path),
-            c.path,
-            num(c.score, f"{c.score:.3f}"),
-            num(c.distance_to_new, f"{c.distance_to_new:.3g}"),
-            num(c.distance_to_train, f"{c.distance_to_train:.3g}"),
-            num(
-                c.cluster,
-                f"{c.cluster}"
-                + (
-                    " (under-represented)"
-                    if c.under_represented_cluster
-                    else ""
-                ),
-            ),
-        )
-        for rank, c in enumerate(report.candidates[:TOP_CANDIDATES], start=1)
+    def cluster(ranked: tuple[int, CandidateRow]) -> Cell:
+        c = ranked[1]
+        under = " (under-represented)" if c.under_represented_cluster else ""
+        return num(c.cluster, f"{c.cluster}{under}")
+
+    columns: list[Column[tuple[int, CandidateRow]]] = [
+        number("rank", "rank", lambda r: r[0]),
+        pictures(
+            "thumbnail", "", lambda r: image(thumbnail(r[1].png), r[1].path)
+        ),
+        Column("path", "path", lambda r: r[1].path),
+        number("score", "score", lambda r: r[1].score, ".3f"),
+        number("to-new", "to new", lambda r: r[1].distance_to_new, ".3g"),
+        number(
+            "to-train", "to train", lambda r: r[1].distance_to_train, ".3g"
+        ),
+        Column("cluster", "cluster", cluster),
     ]
-    columns = [
-        Column("rank", "rank"),
-        Column("thumbnail", "", sortable=False),
-        Column("path", "path"),
-        Column("score", "score"),
-        Column("to-new", "to new"),
-        Column("to-train", "to train"),
-        Column("cluster", "cluster"),
-    ]
-    return Table("candidates-table", columns, rows)
+    ranked = enumerate(report.candidates[:TOP_CANDIDATES], start=1)
+    return table("candidates-table", columns, ranked)
 
 
 def _unreadable(report: ShiftReport) -> Table | None:
@@ -231,10 +227,9 @@ def _unreadable(report: ShiftReport) -> Table | None:
     ]
     if not files:
         return None
-    columns = [
-        Column("folder", "folder"),
-        Column("file", "file"),
-        Column("reason", "why it was not used"),
+    columns: list[Column[tuple[str, UnreadableFile]]] = [
+        Column("folder", "folder", lambda file: file[0]),
+        Column("file", "file", lambda file: file[1].path),
+        Column("reason", "why it was not used", lambda file: file[1].reason),
     ]
-    rows = [row(folder, f.path, f.reason) for folder, f in files]
-    return Table("unreadable-table", columns, rows)
+    return table("unreadable-table", columns, files)
