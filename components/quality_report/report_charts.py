@@ -156,7 +156,7 @@ def _per_class_accuracy(data: ReportData) -> Chart | None:
         _spec(
             "Accuracy per class on the evaluation images",
             values,
-            width={"step": 48},
+            width={"step": 64},
             height=160,
             mark={"type": "bar", "tooltip": True},
             encoding={
@@ -198,7 +198,7 @@ def _confusion(data: ReportData) -> Chart | None:
             "Confusion matrix: evaluation images by actual and predicted"
             " class",
             values,
-            width={"step": 48},
+            width={"step": 64},
             height={"step": 32},
             encoding=encoding,
             layer=[
@@ -248,7 +248,7 @@ def _slices(data: ReportData) -> Chart | None:
         _spec(
             "Accuracy per bucket of each image property",
             values,
-            width={"step": 28},
+            width=140,
             height=160,
             resolve={"scale": {"x": "independent"}},
             mark={"type": "bar", "tooltip": True},
