@@ -93,10 +93,6 @@ def render_comparison(comparison: Comparison, *, html_dir: str) -> str:
     )
 
 
-def _fraction(value: float | None) -> str:
-    return "none" if value is None else f"{value:.1%}"
-
-
 def _value(value: float | None, shown: str) -> Cell:
     return Cell("—", "", "num") if value is None else num(value, shown)
 
