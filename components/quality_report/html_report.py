@@ -98,15 +98,24 @@ def render_report(data: ReportData) -> str:
         confusion=_confusion(data),
         slices=_slices_table(data.slices, "slices"),
         misclassified=_misclassified(data),
-        test_per_class=data.test
-        and _per_class_table(
+        **_test_tables(data),
+    )
+
+
+def _test_tables(data: ReportData) -> dict[str, Table | None]:
+    """The test split's accuracy per class and worst slices, if any."""
+    if data.test is None:
+        return {"test_per_class": None, "test_slices": None}
+    return {
+        "test_per_class": _per_class_table(
             data.class_names,
             data.test.per_class_accuracy,
             "test-per-class-accuracy",
         ),
-        test_slices=data.test
-        and _slices_table(data.test.slices[:_TEST_SLICES], "test-slices"),
-    )
+        "test_slices": _slices_table(
+            data.test.slices[:_TEST_SLICES], "test-slices"
+        ),
+    }
 
 
 def _issue_name(issue: str) -> str:
