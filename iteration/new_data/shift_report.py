@@ -198,7 +198,11 @@ def _clusters(report: ShiftReport) -> Table:
     )
 
 
-def _candidates(report: ShiftReport) -> Table:
+def _candidates(report: ShiftReport) -> Table | None:
+    """The top candidates; None without a candidates folder."""
+    if not report.candidates_folder:
+        return None
+
     def cluster(ranked: tuple[int, CandidateRow]) -> Cell:
         c = ranked[1]
         under = " (under-represented)" if c.under_represented_cluster else ""
