@@ -18,6 +18,8 @@ from pathlib import Path
 CODE_VERSION_KEY = "code_version"
 # The packages whose code runs inside the pipeline's components.
 _PACKAGES = ("components", "models")
+# Folders of files a package reads at run time, e.g. the pages' templates.
+_DATA_FOLDERS = ("templates", "static")
 _ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -35,7 +37,7 @@ def code_fingerprint(entry_module: str, root: Path = _ROOT) -> str:
 def imported_modules(entry_module: str, root: Path = _ROOT) -> set[Path]:
     """The files of `entry_module` and of the packages' modules it
     imports, directly or not, with the packages' __init__.py files that
-    importing them runs."""
+    importing them runs and the data files of those packages."""
     own = root.joinpath(*entry_module.split("."))
     if not (
         own.with_suffix(".py").is_file() or (own / "__init__.py").is_file()
@@ -52,8 +54,8 @@ def imported_modules(entry_module: str, root: Path = _ROOT) -> set[Path]:
 
 
 def _files_of(name: str, root: Path) -> list[Path]:
-    """The module `name` (a file or a package), if ours, and the
-    __init__.py of each package above it."""
+    """The module `name` (a file or a package), if ours, the
+    __init__.py of each package above it and their data files."""
     parts = name.split(".")
     if parts[0] not in _PACKAGES:
         return []
@@ -62,12 +64,20 @@ def _files_of(name: str, root: Path) -> list[Path]:
         for depth in range(1, len(parts) + 1)
     ]
     files.append(root.joinpath(*parts).with_suffix(".py"))
+    files += [
+        data
+        for init in files[:-1]
+        for folder in _DATA_FOLDERS
+        for data in sorted((init.parent / folder).rglob("*"))
+    ]
     return [path for path in files if path.is_file()]
 
 
 def _imports(path: Path) -> list[str]:
     """Dotted names a module imports; for `from a import b`, both a and
     a.b (b may be a module or a name in a)."""
+    if path.suffix != ".py":
+        return []
     names = []
     for node in ast.walk(ast.parse(path.read_bytes(), str(path))):
         if isinstance(node, ast.Import):

@@ -65,6 +65,15 @@ def test_a_report_change_reruns_the_report_alone(code_copy):
     }
 
 
+def test_a_page_template_change_reruns_the_report_alone(code_copy):
+    before = fingerprints(code_copy)
+    edit(code_copy / "components" / "pages" / "templates" / "report.html")
+    after = fingerprints(code_copy)
+    assert {step for step in STEP_CODE if after[step] != before[step]} == {
+        "QualityReport"
+    }
+
+
 def test_a_test_accuracy_change_reruns_it_and_the_report(code_copy):
     before = fingerprints(code_copy)
     edit(code_copy / "components" / "split_accuracy" / "measurement.py")

@@ -827,7 +827,7 @@ def test_page_and_summary_fall_back_to_eval_without_comparable_test(
     assert "  eval accuracy " in summary
     page = render_comparison(fallback, html_dir="out")
     assert (
-        "<strong>Test accuracy is not comparable: the runs&#x27; test images"
+        "<strong>Test accuracy is not comparable: the runs&#39; test images"
         " differ</strong>; compare them on eval below." in page
     )
     assert 'id="test-accuracy-table"' not in page

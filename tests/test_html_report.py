@@ -3,15 +3,18 @@
 import base64
 import dataclasses
 import hashlib
-import html
 import io
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
 import pytest
+from markupsafe import escape
 from PIL import Image
 
+from components.pages.charts import charts_script
+from components.pages.files import static_file
 from components.quality_report import report_data as rd
 from components.quality_report.html_report import render_report
 from components.quality_report.issues_csv import (
@@ -199,6 +202,16 @@ def make_report(
         misclassified=misclassified,
         thumbnails={path: png(image) for path, image in pixels.items()},
         notes=[f"label issues by confident learning on {EVIL}"],
+        property_histograms=[
+            rd.PropertyHistogram(
+                "brightness",
+                [0.0, 0.25, 0.5, 0.75, 1.0],
+                {"train": [10, 60, 25, 5], "test": [2, 5, 9, 4]},
+            ),
+            rd.PropertyHistogram(
+                EVIL, [0.0, 1.0, 2.0], {"train": [3, 1], "val": [1, 1]}
+            ),
+        ],
     )
 
 
@@ -219,9 +232,17 @@ def parsed(page) -> Page:
 
 def test_user_strings_are_escaped(page):
     assert "<script>alert(1)</script>" not in page
-    assert html.escape(EVIL, quote=True) in page
-    # The only script is the inline sorter.
-    assert page.count("<script") == 1
+    assert escape(EVIL) in page
+    # The only scripts that run are the kit's sorter and charts; the
+    # others are the charts' JSON data, which run nothing.
+    assert re.findall(r"<script>(.*?)</script>", page, re.DOTALL) == [
+        static_file("sort_tables.js"),
+        charts_script(),
+    ]
+    specs = re.findall(
+        r'<script type="application/json" class="chart-spec"', page
+    )
+    assert page.count("<script") == 2 + len(specs)
 
 
 def test_every_section_is_present(parsed):
@@ -328,9 +349,9 @@ def test_summary_counts_findings_per_issue_type(parsed):
 
 
 def test_summary_shows_title_accuracy_and_notes(page):
-    assert f"<h1>digits {html.escape(EVIL)}</h1>" in page
+    assert f"<h1>digits {escape(EVIL)}</h1>" in page
     assert "Accuracy on the evaluation images: 83.1%" in page
-    assert f"confident learning on {html.escape(EVIL)}</li>" in page
+    assert f"confident learning on {escape(EVIL)}</li>" in page
 
 
 def test_balance_totals_ratio_and_budget(parsed, page):

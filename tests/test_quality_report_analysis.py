@@ -29,6 +29,7 @@ from components.quality_report.analysis import (
     QUARANTINE_FILE,
     broken_files,
     class_counts,
+    property_histograms,
     read_findings,
 )
 from components.quality_report.issues_csv import write_issues_csv
@@ -137,6 +138,29 @@ def test_class_counts_per_split_and_class(digits):
         "val": {"1": 1},
         "test": {"2": 1},
     }
+
+
+def test_property_histograms_bin_every_split_alike(digits):
+    images = [
+        ("train/0/a.png", "0", digits[0]),
+        ("train/1/b.png", "1", digits[1]),
+        ("train/1/c.png", "1", 255 - digits[1]),
+        ("val/1/d.png", "1", digits[11]),
+    ]
+    table = raw_table(images)
+    histograms = property_histograms(table, bins=4)
+    assert [h.name for h in histograms] == list(table.properties)
+    (brightness,) = [h for h in histograms if h.name == features.BRIGHTNESS]
+    values = table.properties[features.BRIGHTNESS]
+    assert len(brightness.edges) == 5
+    assert brightness.edges[0] == values.min()
+    assert brightness.edges[-1] == values.max()
+    assert {s: sum(c) for s, c in brightness.counts.items()} == {
+        "train": 3,
+        "val": 1,
+    }
+    # The inverted copy is the brightest image: last bin, in train.
+    assert brightness.counts["train"][-1] >= 1
 
 
 # --- read_findings ---------------------------------------------------------

@@ -1,6 +1,8 @@
 """The HTML report in a real headless Chromium: it renders, its scripts
-run, and its tables sort."""
+run, its charts draw and its tables sort. A screenshot of the charts is
+kept in tests/artifacts/ to look at."""
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -20,6 +22,9 @@ from tests.test_html_report import (
 )
 
 WINDOW = (1280, 2000)
+ARTIFACTS = Path(__file__).parent / "artifacts"
+# Enough virtual time for Vega to draw every chart before the dump.
+CHART_TIME_MS = "--virtual-time-budget=20000"
 
 
 def chromium() -> str:
@@ -52,8 +57,8 @@ def run_chromium(tmp_path: Path, *arguments: str) -> str:
     return result.stdout
 
 
-def dump_dom(tmp_path: Path, url: str) -> str:
-    return run_chromium(tmp_path, "--dump-dom", url)
+def dump_dom(tmp_path: Path, *arguments: str) -> str:
+    return run_chromium(tmp_path, "--dump-dom", *arguments)
 
 
 def thumbnails_shown(report: ReportData) -> int:
@@ -127,3 +132,23 @@ def test_sort_link_sorts_the_table_in_the_browser(
     page = Page(dump_dom(tmp_path, f"{report_url}#sort={table}:{sort}"))
     assert page.column(table, column) == expected
     assert page.table_attributes[table]["data-sorted"] == sort
+
+
+def test_every_chart_draws_within_the_pages_policy(report_url, tmp_path: Path):
+    page = Path(report_url.removeprefix("file://")).read_text()
+    specs = page.count('class="chart-spec"')
+    assert specs == 5
+    dom = dump_dom(tmp_path, CHART_TIME_MS, report_url)
+    # Vega drew an SVG into each chart's element.
+    assert len(re.findall(r'<svg [^>]*class="marks"', dom)) == specs
+    ARTIFACTS.mkdir(exist_ok=True)
+    screenshot = ARTIFACTS / "report-charts.png"
+    run_chromium(
+        tmp_path,
+        CHART_TIME_MS,
+        f"--screenshot={screenshot}",
+        "--window-size=1280,5200",
+        report_url,
+    )
+    with Image.open(screenshot) as image:
+        assert image.size == (1280, 5200)

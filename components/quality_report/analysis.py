@@ -37,6 +37,7 @@ from components.quality_report.report_data import (
     BROKEN_FILE,
     Finding,
     Misclassified,
+    PropertyHistogram,
     ReportData,
     SliceRow,
     TestFigures,
@@ -55,6 +56,7 @@ from components.trained_model import (
 QUARANTINE_FILE = "quarantine.csv"  # written by the ETL beside its splits
 # Images shown by their thumbnails: the most suspect of each kind first.
 _MAX_MISCLASSIFIED = 200
+_HISTOGRAM_BINS = 20  # per image property, in the report's charts
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,6 +123,7 @@ def build_report(
         class_names=class_names,
         findings=findings,
         counts=class_counts(table),
+        property_histograms=property_histograms(table),
         budget=budget,
         accuracy=evaluation.accuracy,
         per_class_accuracy=evaluation.per_class_accuracy,
@@ -289,6 +292,21 @@ def class_counts(table: RawTable) -> dict[str, dict[str, int]]:
         split = counts.setdefault(split_of(path), {})
         split[label] = split.get(label, 0) + 1
     return counts
+
+
+def property_histograms(
+    table: RawTable, bins: int = _HISTOGRAM_BINS
+) -> list[PropertyHistogram]:
+    splits = np.array([split_of(path) for path in table.paths])
+    histograms = []
+    for name, values in table.properties.items():
+        edges = np.histogram_bin_edges(values, bins=bins)
+        counts = {
+            split: np.histogram(values[splits == split], edges)[0].tolist()
+            for split in sorted(set(splits))
+        }
+        histograms.append(PropertyHistogram(name, edges.tolist(), counts))
+    return histograms
 
 
 def _with_hashes(

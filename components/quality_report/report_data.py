@@ -110,6 +110,16 @@ class TestFigures:
 
 
 @dataclasses.dataclass(frozen=True)
+class PropertyHistogram:
+    """One image property (features.PROPERTIES) binned alike in every
+    split."""
+
+    name: str
+    edges: Sequence[float]  # the bins' edges, one more than counts
+    counts: Mapping[str, Sequence[int]]  # split -> images per bin
+
+
+@dataclasses.dataclass(frozen=True)
 class ReportData:
     title: str  # e.g. "digits, run 2026-11-24T08:30:00"
     class_names: Sequence[str]
@@ -125,5 +135,6 @@ class ReportData:
     thumbnails: Mapping[str, bytes]  # path -> PNG bytes
     notes: Sequence[str] = ()  # how each analysis ran, in plain words
     test: TestFigures | None = None  # None without a test split
+    property_histograms: Sequence[PropertyHistogram] = ()
     # The map, clusters and insights; None when not computed.
     population: Population | None = None

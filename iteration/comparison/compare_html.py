@@ -1,51 +1,38 @@
-"""A comparison as one self-contained HTML page, in the data-quality
-report's style and with its table sorter: thumbnails inline, a
-Content-Security-Policy that loads nothing else, every string from the
-data escaped, every table sortable (`#sort=<table id>:<column>:<asc|desc>`
-works here too)."""
+"""A comparison as one self-contained page of the page kit
+(components/pages), in the data-quality report's look and with its table
+sorter: what compare.html shows, as tables and figures."""
 
-import base64
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-# The data-quality report's building blocks: one look, one sorter, one
-# policy for both pages.
-from components.quality_report.html_report import (
-    CSP,
-    CSS,
-    PNG_SIGNATURE,
-    SCRIPT,
+from components.pages.render import render_page
+from components.pages.table import (
+    Cell,
     Column,
-    empty,
-    esc,
+    Table,
+    image,
     num,
-    section,
+    number,
+    pictures,
     table,
-    td,
-    tr,
 )
 from iteration.comparison.accuracy import (
     CLASS,
     OVERALL,
     AccuracyDelta,
-    HeldOutDeltas,
+    FigureDelta,
 )
 from iteration.comparison.comparison import (
     LISTED,
     Comparison,
     changes_of,
 )
-from iteration.comparison.data_diff import CHANGE_KINDS
+from iteration.comparison.data_diff import CHANGE_KINDS, CountRow, FileChange
 from iteration.comparison.drift import FeatureDrift
 from iteration.comparison.flips import Flip
 from iteration.comparison.runs import RunRef
 
-_EXTRA_CSS = """
-td.num.better { color: #161; font-weight: bold; }
-td.num.worse { color: #b11; font-weight: bold; }
-tr.drifted td, tr.changed td { background: #fff3cd; }
-"""
-_SECTIONS = (
+SECTIONS = (
     ("summary", "Summary"),
     ("accuracy", "Accuracy"),
     ("flips", "Flipped eval images"),
@@ -59,422 +46,245 @@ _SECTIONS = (
 def render_comparison(comparison: Comparison, *, html_dir: str) -> str:
     """The page, to be written into `html_dir` (links to DVC's plots
     are relative to it)."""
-    bodies = (
-        _summary(comparison),
-        _accuracy(comparison.accuracy) + _test_accuracy(comparison.test),
-        _flips(comparison),
-        _data(comparison),
-        _drift(comparison.drift),
-        _tflite(comparison),
-        _dvc(comparison, html_dir),
-    )
-    sections = "\n".join(
-        section(section_id, heading, body)
-        for (section_id, heading), body in zip(_SECTIONS, bodies, strict=True)
-    )
-    nav = " ".join(
-        f'<a href="#{section_id}">{heading}</a>'
-        for section_id, heading in _SECTIONS
-    )
-    title = esc(
-        f"{comparison.pipeline}: {comparison.a.name} vs {comparison.b.name}"
-    )
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{CSP}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<style>{CSS}{_EXTRA_CSS}</style>
-</head>
-<body>
-<header><h1>{title}</h1><nav>{nav}</nav></header>
-<main>
-{sections}
-</main>
-<script>{SCRIPT}</script>
-</body>
-</html>
-"""
-
-
-def _image(png: bytes | None, title: str) -> str:
-    if png is None or not png.startswith(PNG_SIGNATURE):
-        return '<span class="no-thumb">no preview</span>'
-    encoded = base64.b64encode(png).decode("ascii")
-    return (
-        f'<img class="thumb" src="data:image/png;base64,{encoded}" '
-        f'alt="{esc(title)}" title="{esc(title)}">'
-    )
-
-
-def _value(value: float | None, shown: str) -> str:
-    if value is None:
-        return td("—", "", "num")
-    return num(value, shown)
-
-
-def _delta(change: float | None, shown: str, *, better: int) -> str:
-    """A change, green where it is better, red where worse; `better` is
-    1 where higher is better, -1 where lower is, 0 where neither."""
-    if change is None:
-        return td("—", "", "num")
-    direction = change * better
-    if direction > 0:
-        return td(shown, change, "num better")
-    if direction < 0:
-        return td(shown, change, "num worse")
-    return td(shown, change, "num")
-
-
-def _more(shown: int, total: int) -> str:
-    if total <= shown:
-        return ""
-    return f"<p>The first {shown:,} of {total:,}; all are in compare.json.</p>"
-
-
-def _run_rows(a: RunRef, b: RunRef) -> str:
-    rows = [
-        tr(
-            [
-                td(side),
-                td(esc(ref.name)),
-                td(esc(ref.run_id)),
-                td(esc(ref.revision or "none")),
-            ]
-        )
-        for side, ref in (("A", a), ("B", b))
-    ]
-    columns = [
-        Column("side", "Side"),
-        Column("name", "Asked for"),
-        Column("run", "Pipeline run"),
-        Column("revision", "Git revision"),
-    ]
-    return table("runs", columns, rows)
-
-
-def _summary(comparison: Comparison) -> str:
-    overall, flips = comparison.overall, comparison.flips
-    drifted = [d for d in comparison.drift if d.drifted]
-    kinds = ", ".join(
-        f"{len(changes_of(comparison, kind)):,} {kind}"
-        for kind in CHANGE_KINDS
-    )
-    change = "" if overall.change is None else f" ({overall.change:+.1%})"
-    accuracy = f"{_fraction(overall.a)} → {_fraction(overall.b)}{change}"
-    items = [
-        _test_headline(comparison.test),
-        f"Eval accuracy {accuracy}, on {overall.examples_a:,} →"
-        f" {overall.examples_b:,} images.",
-        f"{len(flips.right_to_wrong):,} eval images went from right to"
-        f" wrong, {len(flips.wrong_to_right):,} from wrong to right, of the"
-        f" {flips.matched:,} both runs have.",
-        f"Image files of B against A: {kinds}.",
-        f"{len(drifted)} of {len(comparison.drift)} feature statistics"
-        " drifted beyond their thresholds.",
-    ]
-    bullets = "".join(f"<li>{item}</li>" for item in items)
-    return f"{_run_rows(comparison.a, comparison.b)}\n<ul>{bullets}</ul>"
-
-
-def _fraction(value: float | None) -> str:
-    return "none" if value is None else f"{value:.1%}"
-
-
-def _test_headline(test: HeldOutDeltas) -> str:
-    overall = test.overall
-    if overall is None:
-        return (
-            f"<strong>{esc(test.note[:1].upper() + test.note[1:])}</strong>;"
-            " compare them on eval below."
-        )
-    change = "" if overall.change is None else f" ({overall.change:+.1%})"
-    int8 = (
-        ""
-        if test.int8 is None
-        else f"; TFLite int8 {_fraction(test.int8.a)} →"
-        f" {_fraction(test.int8.b)}"
-    )
-    return (
-        f"<strong>Test accuracy {_fraction(overall.a)} →"
-        f" {_fraction(overall.b)}{change}</strong> on the same"
-        f" {overall.examples_a:,} test images{int8}. The loop holds them"
-        " fixed, so unlike eval this cannot rise because eval got easier."
-    )
-
-
-def _test_accuracy(test: HeldOutDeltas) -> str:
-    if not test.accuracy:
-        return f"\n<h3>The test split</h3>\n{empty(esc(test.note))}"
-    rows = [
-        tr(
-            [
-                td(esc(r.group if r.group not in (OVERALL, CLASS) else "")),
-                td(esc(r.name or "all")),
-                *_accuracy_cells(r),
-            ]
-        )
-        for r in test.accuracy
-    ]
-    columns = [
-        Column("slice", "Slice"),
-        Column("class", "Class or bucket"),
-        *_accuracy_columns(),
-    ]
-    return "\n".join(
-        (
-            "",
-            "<h3>The test split</h3>",
-            table("test-accuracy-table", columns, rows),
-        )
-    )
-
-
-def _accuracy(rows: Sequence[AccuracyDelta]) -> str:
-    by_class = [r for r in rows if r.group in (OVERALL, CLASS)]
-    slices = [r for r in rows if r.group not in (OVERALL, CLASS)]
-    class_columns = [
-        Column("class", "Class"),
-        *_accuracy_columns(),
-    ]
-    class_rows = [
-        tr([td(esc(r.name or "all")), *_accuracy_cells(r)]) for r in by_class
-    ]
-    slice_columns = [
-        Column("feature", "Feature"),
-        Column("bucket", "Bucket"),
-        *_accuracy_columns(),
-    ]
-    slice_rows = [
-        tr([td(esc(r.group)), td(esc(r.name)), *_accuracy_cells(r)])
-        for r in slices
-    ]
-    return "\n".join(
-        (
-            "<h3>Overall and per class</h3>",
-            table("accuracy-table", class_columns, class_rows),
-            "<h3>Per slice of image properties</h3>",
-            "<p>A bucket is a quantile of the property in its own run, so"
-            " a bucket may cover other values in A than in B.</p>",
-            table("slices-table", slice_columns, slice_rows)
-            if slice_rows
-            else empty("No slices were evaluated."),
-        )
-    )
-
-
-def _accuracy_columns() -> list[Column]:
-    return [
-        Column("a", "A"),
-        Column("b", "B"),
-        Column("change", "Change"),
-        Column("examples-a", "Images A"),
-        Column("examples-b", "Images B"),
-    ]
-
-
-def _accuracy_cells(row: AccuracyDelta) -> list[str]:
-    change = row.change
-    return [
-        _value(row.a, _fraction(row.a)),
-        _value(row.b, _fraction(row.b)),
-        _delta(
-            change,
-            "" if change is None else f"{change:+.1%}",
-            better=1,
-        ),
-        num(row.examples_a, f"{row.examples_a:,}"),
-        num(row.examples_b, f"{row.examples_b:,}"),
-    ]
-
-
-def _flips(comparison: Comparison) -> str:
-    flips = comparison.flips
-    notes = (
-        f"<p>Each run's model predicted its own eval split; images are"
-        f" matched by their bytes. Of {flips.matched:,} images in both,"
-        f" A got {flips.right_a:,} right and B {flips.right_b:,}; A alone"
-        f" had {flips.only_a:,}, B alone {flips.only_b:,}.</p>"
-    )
-    parts = [notes]
-    for heading, table_id, rows in (
-        ("Right in A, wrong in B", "right-to-wrong", flips.right_to_wrong),
-        ("Wrong in A, right in B", "wrong-to-right", flips.wrong_to_right),
-    ):
-        parts.append(f"<h3>{heading} ({len(rows):,})</h3>")
-        if not rows:
-            parts.append(empty("None."))
-            continue
-        parts.append(
-            table(
-                table_id,
-                _FLIP_COLUMNS,
-                [_flip_row(f, comparison) for f in rows[:LISTED]],
-                ("confidence-b", "descending"),
-            )
-        )
-        parts.append(_more(LISTED, len(rows)))
-    return "\n".join(parts)
-
-
-_FLIP_COLUMNS = (
-    Column("thumbnail", "Image", sortable=False),
-    Column("path", "Path in B"),
-    Column("label-a", "Label A"),
-    Column("predicted-a", "Predicted A"),
-    Column("confidence-a", "Confidence A"),
-    Column("label-b", "Label B"),
-    Column("predicted-b", "Predicted B"),
-    Column("confidence-b", "Confidence B"),
-)
-
-
-def _flip_row(flip: Flip, comparison: Comparison) -> str:
-    path = (
-        flip.path_b
-        if flip.path_b == flip.path_a
-        else (f"{flip.path_b} (A: {flip.path_a})")
-    )
-    return tr(
-        [
-            td(_image(comparison.thumbnails.get(flip.sha256), flip.path_b)),
-            td(esc(path)),
-            td(esc(flip.label_a)),
-            td(esc(flip.predicted_a)),
-            num(flip.confidence_a, f"{flip.confidence_a:.3f}"),
-            td(esc(flip.label_b)),
-            td(esc(flip.predicted_b)),
-            num(flip.confidence_b, f"{flip.confidence_b:.3f}"),
-        ]
-    )
-
-
-def _data(comparison: Comparison) -> str:
-    count_rows = [
-        tr(
-            [
-                td(esc(row.split)),
-                td(esc(row.label)),
-                num(row.a, f"{row.a:,}"),
-                num(row.b, f"{row.b:,}"),
-                num(row.change, f"{row.change:+,}"),
-            ],
-            "changed" if row.change else "",
-        )
-        for row in comparison.counts
-    ]
-    count_columns = [
-        Column("split", "Split"),
-        Column("class", "Class"),
-        Column("a", "A"),
-        Column("b", "B"),
-        Column("change", "Change"),
-    ]
-    parts = [
-        "<h3>Images per split and class</h3>",
-        table("counts-table", count_columns, count_rows),
-        "<h3>Image files of B against A</h3>",
-        "<p>Changed: the same path with other bytes. Moved: the same bytes"
-        " at another path, i.e. relabelled or moved to another split.</p>",
-    ]
-    if not comparison.changes:
-        return "\n".join([*parts, empty("The same files in both runs.")])
     listed = [
         change
         for kind in CHANGE_KINDS
         for change in changes_of(comparison, kind)[:LISTED]
     ]
-    rows = [
-        tr(
-            [
-                td(esc(change.kind)),
-                td(_picture(comparison, change.sha256_a, change.path_a)),
-                td(esc(change.path_a)),
-                td(_picture(comparison, change.sha256_b, change.path_b)),
-                td(esc(change.path_b)),
-            ]
-        )
-        for change in listed
-    ]
-    columns = [
-        Column("kind", "Change"),
-        Column("thumbnail-a", "A", sortable=False),
-        Column("path-a", "Path in A"),
-        Column("thumbnail-b", "B", sortable=False),
-        Column("path-b", "Path in B"),
-    ]
-    return "\n".join(
-        [
-            *parts,
-            table("changes-table", columns, rows),
-            _more(len(listed), len(comparison.changes)),
-        ]
+    plots = comparison.dvc.plots
+    return render_page(
+        "compare.html",
+        title=(
+            f"{comparison.pipeline}: {comparison.a.name}"
+            f" vs {comparison.b.name}"
+        ),
+        nav=SECTIONS,
+        c=comparison,
+        listed=LISTED,
+        runs=_runs(comparison),
+        change_counts=[
+            (len(changes_of(comparison, kind)), kind) for kind in CHANGE_KINDS
+        ],
+        drifted=sum(d.drifted for d in comparison.drift),
+        accuracy=_accuracy_tables(comparison.accuracy),
+        test_accuracy=_test_accuracy(comparison),
+        flips_tables=[
+            (heading, len(rows), _flips_table(table_id, rows, comparison))
+            for heading, table_id, rows in (
+                (
+                    "Right in A, wrong in B",
+                    "right-to-wrong",
+                    comparison.flips.right_to_wrong,
+                ),
+                (
+                    "Wrong in A, right in B",
+                    "wrong-to-right",
+                    comparison.flips.wrong_to_right,
+                ),
+            )
+        ],
+        counts=_counts(comparison),
+        changes=_changes(comparison, listed),
+        changes_listed=len(listed),
+        drift=_drift(comparison.drift),
+        tflite=_tflite(comparison),
+        dvc_metrics=_dvc_metrics(comparison),
+        plots_href=os.path.relpath(plots, html_dir) if plots else "",
     )
 
 
-def _picture(comparison: Comparison, sha256: str, path: str) -> str:
-    return _image(comparison.thumbnails.get(sha256), path) if sha256 else ""
+def _value(value: float | None, shown: str) -> Cell:
+    return Cell("—", "", "num") if value is None else num(value, shown)
 
 
-def _drift(drift: Sequence[FeatureDrift]) -> str:
-    if not drift:
-        return empty("No feature statistics to compare.")
-    rows = [
-        tr(
-            [
-                td(esc(d.split)),
-                td(esc(d.feature)),
-                td(esc(d.measure)),
-                num(d.value, f"{d.value:.4f}"),
-                num(d.threshold, f"{d.threshold:g}"),
-                td("yes" if d.drifted else "no"),
-            ],
-            "drifted" if d.drifted else "",
-        )
-        for d in drift
+def _delta(change: float | None, shown: str, *, better: int) -> Cell:
+    """A change, green where it is better, red where worse; `better` is
+    1 where higher is better, -1 where lower is, 0 where neither."""
+    if change is None:
+        return Cell("—", "", "num")
+    direction = change * better
+    return num(
+        change,
+        shown,
+        "better" if direction > 0 else "worse" if direction < 0 else "",
+    )
+
+
+def _runs(comparison: Comparison) -> Table:
+    columns: list[Column[tuple[str, RunRef]]] = [
+        Column("side", "Side", lambda run: run[0]),
+        Column("name", "Asked for", lambda run: run[1].name),
+        Column("run", "Pipeline run", lambda run: run[1].run_id),
+        Column(
+            "revision", "Git revision", lambda run: run[1].revision or "none"
+        ),
     ]
-    columns = [
-        Column("split", "Split"),
-        Column("feature", "Feature"),
-        Column("measure", "Measure"),
-        Column("value", "Value"),
-        Column("threshold", "Threshold"),
-        Column("drifted", "Drifted"),
+    sides = [("A", comparison.a), ("B", comparison.b)]
+    return table("runs", columns, sides)
+
+
+def _change_cell(delta: AccuracyDelta) -> Cell:
+    change = delta.change
+    shown = "" if change is None else f"{change:+.1%}"
+    return _delta(change, shown, better=1)
+
+
+_ACCURACY_COLUMNS: list[Column[AccuracyDelta]] = [
+    number("a", "A", lambda d: d.a, ".1%", missing="—"),
+    number("b", "B", lambda d: d.b, ".1%", missing="—"),
+    Column("change", "Change", _change_cell),
+    number("examples-a", "Images A", lambda d: d.examples_a, ","),
+    number("examples-b", "Images B", lambda d: d.examples_b, ","),
+]
+
+
+def _is_class(delta: AccuracyDelta) -> bool:
+    return delta.group in (OVERALL, CLASS)
+
+
+def _accuracy_tables(
+    deltas: Sequence[AccuracyDelta],
+) -> tuple[Table, Table | None]:
+    """Overall and per class; per slice, None without slices."""
+    by_class = [d for d in deltas if _is_class(d)]
+    slices = [d for d in deltas if not _is_class(d)]
+    class_columns: list[Column[AccuracyDelta]] = [
+        Column("class", "Class", lambda d: d.name or "all"),
+        *_ACCURACY_COLUMNS,
+    ]
+    slice_columns: list[Column[AccuracyDelta]] = [
+        Column("feature", "Feature", lambda d: d.group),
+        Column("bucket", "Bucket", lambda d: d.name),
+        *_ACCURACY_COLUMNS,
     ]
     return (
-        "<p>TFDV's measure between the two runs' statistics of each split"
-        " (StatisticsGen), with drift comparators on B's schema.</p>\n"
-        + table("drift-table", columns, rows)
+        table("accuracy-table", class_columns, by_class),
+        table("slices-table", slice_columns, slices) if slices else None,
     )
 
 
-def _tflite(comparison: Comparison) -> str:
+def _test_accuracy(comparison: Comparison) -> Table | None:
+    deltas = comparison.test.accuracy
+    if not deltas:
+        return None
+    columns: list[Column[AccuracyDelta]] = [
+        Column("slice", "Slice", lambda d: "" if _is_class(d) else d.group),
+        Column("class", "Class or bucket", lambda d: d.name or "all"),
+        *_ACCURACY_COLUMNS,
+    ]
+    return table("test-accuracy-table", columns, deltas)
+
+
+def _flips_table(
+    table_id: str, flips: Sequence[Flip], comparison: Comparison
+) -> Table | None:
+    if not flips:
+        return None
+
+    def path(flip: Flip) -> str:
+        if flip.path_b == flip.path_a:
+            return flip.path_b
+        return f"{flip.path_b} (A: {flip.path_a})"
+
+    columns: list[Column[Flip]] = [
+        pictures(
+            "thumbnail",
+            "Image",
+            lambda f: image(comparison.thumbnails.get(f.sha256), f.path_b),
+        ),
+        Column("path", "Path in B", path),
+        Column("label-a", "Label A", lambda f: f.label_a),
+        Column("predicted-a", "Predicted A", lambda f: f.predicted_a),
+        number(
+            "confidence-a", "Confidence A", lambda f: f.confidence_a, ".3f"
+        ),
+        Column("label-b", "Label B", lambda f: f.label_b),
+        Column("predicted-b", "Predicted B", lambda f: f.predicted_b),
+        number(
+            "confidence-b", "Confidence B", lambda f: f.confidence_b, ".3f"
+        ),
+    ]
+    return table(
+        table_id,
+        columns,
+        flips[:LISTED],
+        sorted_by=("confidence-b", "descending"),
+    )
+
+
+def _counts(comparison: Comparison) -> Table:
+    columns: list[Column[CountRow]] = [
+        Column("split", "Split", lambda r: r.split),
+        Column("class", "Class", lambda r: r.label),
+        number("a", "A", lambda r: r.a, ","),
+        number("b", "B", lambda r: r.b, ","),
+        number("change", "Change", lambda r: r.change, "+,"),
+    ]
+    return table(
+        "counts-table",
+        columns,
+        comparison.counts,
+        row_css=lambda r: "changed" if r.change else "",
+    )
+
+
+def _changes(
+    comparison: Comparison, listed: Sequence[FileChange]
+) -> Table | None:
+    if not comparison.changes:
+        return None
+
+    def picture(sha256: str, path: str) -> Cell:
+        if not sha256:
+            return Cell()
+        return image(comparison.thumbnails.get(sha256), path)
+
+    columns: list[Column[FileChange]] = [
+        Column("kind", "Change", lambda c: c.kind),
+        pictures("thumbnail-a", "A", lambda c: picture(c.sha256_a, c.path_a)),
+        Column("path-a", "Path in A", lambda c: c.path_a),
+        pictures("thumbnail-b", "B", lambda c: picture(c.sha256_b, c.path_b)),
+        Column("path-b", "Path in B", lambda c: c.path_b),
+    ]
+    return table("changes-table", columns, listed)
+
+
+def _drift(drift: Sequence[FeatureDrift]) -> Table | None:
+    if not drift:
+        return None
+    columns: list[Column[FeatureDrift]] = [
+        Column("split", "Split", lambda d: d.split),
+        Column("feature", "Feature", lambda d: d.feature),
+        Column("measure", "Measure", lambda d: d.measure),
+        number("value", "Value", lambda d: d.value, ".4f"),
+        number("threshold", "Threshold", lambda d: d.threshold, "g"),
+        Column("drifted", "Drifted", lambda d: "yes" if d.drifted else "no"),
+    ]
+    return table("drift-table", columns, drift, row_css=_drifted_row)
+
+
+def _drifted_row(drift: FeatureDrift) -> str:
+    return "drifted" if drift.drifted else ""
+
+
+def _tflite(comparison: Comparison) -> Table | None:
     if not comparison.tflite:
-        return empty("No TFLite figures.")
-    rows = [
-        tr(
-            [
-                td(esc(figure.name)),
-                _value(figure.a, _figure(figure.name, figure.a)),
-                _value(figure.b, _figure(figure.name, figure.b)),
-                _delta(
-                    figure.change,
-                    _figure(figure.name, figure.change, sign="+"),
-                    better=_better(figure.name),
-                ),
-            ]
-        )
-        for figure in comparison.tflite
+        return None
+    columns: list[Column[FigureDelta]] = [
+        Column("figure", "Figure", lambda f: f.name),
+        Column("a", "A", lambda f: _value(f.a, _figure(f.name, f.a))),
+        Column("b", "B", lambda f: _value(f.b, _figure(f.name, f.b))),
+        Column(
+            "change",
+            "Change",
+            lambda f: _delta(
+                f.change,
+                _figure(f.name, f.change, sign="+"),
+                better=_better(f.name),
+            ),
+        ),
     ]
-    columns = [
-        Column("figure", "Figure"),
-        Column("a", "A"),
-        Column("b", "B"),
-        Column("change", "Change"),
-    ]
-    return table("tflite-table", columns, rows)
+    return table("tflite-table", columns, comparison.tflite)
 
 
 def _better(figure: str) -> int:
@@ -493,38 +303,24 @@ def _figure(figure: str, value: float | None, *, sign: str = "") -> str:
     return f"{value:{sign}.3f}"
 
 
-def _dvc(comparison: Comparison, html_dir: str) -> str:
-    diff = comparison.dvc
-    parts = [f"<p>{esc(diff.note)}</p>"] if diff.note else []
-    rows = [
-        tr(
-            [
-                td(esc(file)),
-                td(esc(metric)),
-                td(esc(values.get("old", "—"))),
-                td(esc(values.get("new", "—"))),
-                td(esc(values.get("diff", "—"))),
-            ]
-        )
-        for file, metrics in diff.metrics.items()
+def _dvc_metrics(comparison: Comparison) -> Table | None:
+    """`dvc metrics diff`: a row per file and metric."""
+    found = [
+        (file, metric, values)
+        for file, metrics in comparison.dvc.metrics.items()
         for metric, values in metrics.items()
     ]
-    if rows:
-        columns = [
-            Column("file", "File"),
-            Column("metric", "Metric"),
-            Column("a", esc(comparison.a.revision)),
-            Column("b", esc(comparison.b.revision)),
-            Column("change", "Change"),
-        ]
-        parts += [
-            "<h3>dvc metrics diff</h3>",
-            table("dvc-metrics", columns, rows),
-        ]
-    if diff.plots:
-        href = os.path.relpath(diff.plots, html_dir)
-        parts.append(
-            f'<p><a href="{esc(href)}">dvc plots diff</a> (its page loads'
-            " Vega from the web).</p>"
-        )
-    return "\n".join(parts) or empty("DVC compared nothing.")
+    if not found:
+        return None
+
+    def value(key: str) -> Callable[[tuple[str, str, dict]], str]:
+        return lambda found: str(found[2].get(key, "—"))
+
+    columns: list[Column[tuple[str, str, dict]]] = [
+        Column("file", "File", lambda found: found[0]),
+        Column("metric", "Metric", lambda found: found[1]),
+        Column("a", str(comparison.a.revision), value("old")),
+        Column("b", str(comparison.b.revision), value("new")),
+        Column("change", "Change", value("diff")),
+    ]
+    return table("dvc-metrics", columns, found)

@@ -1,17 +1,27 @@
-"""The shift report as one self-contained HTML file: styles, the
-embedding plot (inline SVG) and thumbnails (data: URLs) are inline, and
-a Content-Security-Policy forbids loading anything else. Paths and
-folder names come from users, so every string goes through `esc`."""
+"""The shift report as one self-contained page of the page kit
+(components/pages): what shift.html shows, as tables and figures, with
+the embedding plot as inline SVG and thumbnails as data: URLs."""
 
-import base64
 import dataclasses
 import io
 from collections.abc import Sequence
 
 import numpy as np
+from markupsafe import Markup
 from PIL import Image
 
-from components.quality_report.html_report import esc, section
+from components.pages.render import render_page
+from components.pages.table import (
+    Cell,
+    Column,
+    Table,
+    Thumbnail,
+    image,
+    num,
+    number,
+    pictures,
+    table,
+)
 from iteration.new_data.folder_images import UnreadableFile
 from iteration.new_data.shift import Cluster, EmbeddingTest, PropertyDrift
 
@@ -24,25 +34,6 @@ SOURCE_COLOURS = {
     "candidates": "#228833",
 }
 _PLOT_WIDTH, _PLOT_HEIGHT, _MARGIN = 560, 420, 40
-
-_CSS = f"""
-body {{ font: 14px/1.4 system-ui, sans-serif; margin: 0 2em 4em;
-  color: #222; }}
-section {{ margin-top: 2em; }}
-table {{ border-collapse: collapse; margin: .5em 0; }}
-th, td {{ border: 1px solid #ccc; padding: 2px 6px; text-align: left;
-  vertical-align: middle; }}
-td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
-thead th {{ background: #f0f0f0; }}
-tr.flagged td {{ background: #fde2e2; }}
-.thumb {{ width: {THUMBNAIL_PX}px; height: {THUMBNAIL_PX}px;
-  object-fit: contain; image-rendering: pixelated; background: #000;
-  display: inline-block; margin-right: 2px; }}
-.verdict {{ font-size: 1.2em; font-weight: bold; }}
-.empty {{ color: #666; font-style: italic; }}
-"""
-# Only inline styles and data: images may load; there is no script.
-_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,44 +69,26 @@ class ShiftReport:
 
 
 def render_shift_report(report: ShiftReport) -> str:
-    title = esc(f"Shift: {report.new_folder} against run {report.run_id}")
-    sections = "\n".join(
-        (
-            _summary(report),
-            _properties(report),
-            _plot_section(report),
-            _clusters(report),
-            _candidates(report),
-            _unreadable(report),
-        )
+    return render_page(
+        "shift.html",
+        title=f"Shift: {report.new_folder} against run {report.run_id}",
+        report=report,
+        properties=_properties(report.drifts),
+        plot=Markup(scatter_svg(report.projection, report.explained_variance)),
+        clusters=_clusters(report),
+        shown=report.candidates[:TOP_CANDIDATES],
+        candidates=_candidates(report),
+        unreadable=_unreadable(report),
     )
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{_CSP}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<style>{_CSS}</style>
-</head>
-<body>
-<header><h1>{title}</h1></header>
-<main>
-{sections}
-</main>
-</body>
-</html>
-"""
 
 
-def thumbnail(png: bytes) -> str:
-    """An <img> of the image shrunk to at most THUMBNAIL_PX a side."""
+def thumbnail(png: bytes) -> bytes:
+    """The image shrunk to at most THUMBNAIL_PX a side, as PNG."""
     with Image.open(io.BytesIO(png)) as image:
         image.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
         buffer = io.BytesIO()
         image.save(buffer, format="PNG")
-    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return f'<img class="thumb" src="data:image/png;base64,{encoded}" alt="">'
+    return buffer.getvalue()
 
 
 def scatter_svg(
@@ -168,142 +141,99 @@ def scatter_svg(
     return "\n".join(parts)
 
 
-def _summary(report: ShiftReport) -> str:
-    test = report.test
-    verdict = "Shift detected" if report.shifted else "No shift"
-    candidates = (
-        f", {report.candidate_count:,} candidates in"
-        f" {esc(report.candidates_folder)}"
-        if report.candidates_folder
-        else ""
-    )
-    return section(
-        "summary",
-        "Summary",
-        f'<p class="verdict">{verdict} (p = {test.p_value:.3g}, alpha ='
-        f" {report.alpha})</p>\n"
-        f"<p>{report.new_count:,} new images in {esc(report.new_folder)}"
-        f" against the {report.train_count:,} training images of run"
-        f" {esc(report.run_id)}{candidates}.</p>\n<ul>"
-        f"<li>Embedding space: maximum mean discrepancy² {test.mmd2:.4f}"
-        f" (RBF kernel, gamma = {test.gamma:.3g} by the median heuristic),"
-        f" p = {test.p_value:.3g} of {test.permutations:,}"
-        " permutations.</li>"
-        f"<li>A classifier tells new from train images with AUC"
-        f" {test.domain_auc:.2f} (0.5: not at all, 1: always).</li>"
-        "</ul>",
-    )
+def _properties(drifts: Sequence[PropertyDrift]) -> Table:
+    columns: list[Column[PropertyDrift]] = [
+        Column("property", "property", lambda d: d.name),
+        number("d", "D", lambda d: d.statistic, ".3f"),
+        number("p", "p", lambda d: d.p_value, ".3g"),
+        number(
+            "train-median", "median, train", lambda d: d.train_median, ".4g"
+        ),
+        number("new-median", "median, new", lambda d: d.new_median, ".4g"),
+        Column("drifted", "", lambda d: "drifted" if d.drifted else ""),
+    ]
+    return table("properties-table", columns, drifts, row_css=_flagged_row)
 
 
-def _properties(report: ShiftReport) -> str:
-    rows = "\n".join(
-        f"<tr{' class=flagged' if d.drifted else ''}><td>{esc(d.name)}</td>"
-        f'<td class="num">{d.statistic:.3f}</td>'
-        f'<td class="num">{d.p_value:.3g}</td>'
-        f'<td class="num">{d.train_median:.4g}</td>'
-        f'<td class="num">{d.new_median:.4g}</td>'
-        f"<td>{'drifted' if d.drifted else ''}</td></tr>"
-        for d in report.drifts
-    )
-    return section(
-        "properties",
-        "Image properties",
-        "<p>Two-sample Kolmogorov-Smirnov test per property; D is the"
-        " largest gap between the two distributions (0..1), p is adjusted"
-        " for testing every property (Benjamini-Hochberg).</p>"
-        "<table><thead><tr><th>property</th><th>D</th><th>p</th>"
-        "<th>median, train</th><th>median, new</th><th></th></tr></thead>"
-        f"<tbody>{rows}</tbody></table>",
-    )
+def _flagged_row(drift: PropertyDrift) -> str:
+    return "flagged" if drift.drifted else ""
 
 
-def _plot_section(report: ShiftReport) -> str:
-    return section(
-        "embeddings",
-        "Embeddings",
-        "<p>What the model's output layer reads, projected on its first"
-        " two principal components (fitted on train and new images).</p>"
-        + scatter_svg(report.projection, report.explained_variance),
-    )
-
-
-def _clusters(report: ShiftReport) -> str:
-    rows = "\n".join(
-        f"<tr{' class=flagged' if c.under_represented else ''}>"
-        f'<td class="num">{c.index}</td>'
-        f'<td class="num">{c.new_count:,} ({c.new_share:.1%})</td>'
-        f'<td class="num">{c.train_count:,} ({c.train_share:.1%})</td>'
-        f'<td class="num">{c.p_value:.3g}</td>'
-        f"<td>{'under-represented' if c.under_represented else ''}</td>"
-        f"<td>{_examples(report.cluster_examples[c.index])}</td></tr>"
-        for c in report.clusters
-    )
-    return section(
-        "clusters",
-        "Clusters of the new data",
-        "<p>KMeans on the train and new embeddings. A cluster is"
-        " under-represented in train when its share of the new images is"
-        " at least twice its share of train, significantly (one-sided"
-        " binomial test, Bonferroni over the clusters).</p>"
-        "<table><thead><tr><th>cluster</th><th>new</th><th>train</th>"
-        "<th>p</th><th></th><th>new images nearest its centre</th></tr>"
-        f"</thead><tbody>{rows}</tbody></table>",
-    )
-
-
-def _candidates(report: ShiftReport) -> str:
-    if not report.candidates_folder:
-        return section(
-            "candidates",
-            "Candidates",
-            '<p class="empty">No candidate images given (--candidates'
-            " DIR).</p>",
+def _clusters(report: ShiftReport) -> Table:
+    def examples(c: Cluster) -> Cell:
+        return Cell(
+            thumbnails=[
+                Thumbnail(thumbnail(png), path)
+                for path, png in report.cluster_examples[c.index]
+            ]
         )
-    rows = "\n".join(
-        f"<tr><td class=num>{rank}</td><td>{thumbnail(row.png)}</td>"
-        f"<td>{esc(row.path)}</td><td class=num>{row.score:.3f}</td>"
-        f"<td class=num>{row.distance_to_new:.3g}</td>"
-        f"<td class=num>{row.distance_to_train:.3g}</td>"
-        f"<td class=num>{row.cluster}"
-        f"{' (under-represented)' if row.under_represented_cluster else ''}"
-        "</td></tr>"
-        for rank, row in enumerate(report.candidates[:TOP_CANDIDATES], start=1)
-    )
-    return section(
-        "candidates",
-        "Candidates",
-        f"<p>The {min(TOP_CANDIDATES, len(report.candidates))} of"
-        f" {report.candidate_count:,} candidates closest to the new images"
-        " relative to train: score = log(distance to the 5th-nearest train"
-        " image / to the 5th-nearest new image), in embedding space. All"
-        " are in candidates.csv.</p>"
-        "<table><thead><tr><th>rank</th><th></th><th>path</th><th>score"
-        "</th><th>to new</th><th>to train</th><th>cluster</th></tr>"
-        f"</thead><tbody>{rows}</tbody></table>",
+
+    columns: list[Column[Cluster]] = [
+        number("cluster", "cluster", lambda c: c.index),
+        Column(
+            "new",
+            "new",
+            lambda c: num(c.new_count, f"{c.new_count:,} ({c.new_share:.1%})"),
+        ),
+        Column(
+            "train",
+            "train",
+            lambda c: num(
+                c.train_count, f"{c.train_count:,} ({c.train_share:.1%})"
+            ),
+        ),
+        number("p", "p", lambda c: c.p_value, ".3g"),
+        Column(
+            "under-represented",
+            "",
+            lambda c: "under-represented" if c.under_represented else "",
+        ),
+        pictures("examples", "new images nearest its centre", examples),
+    ]
+    return table(
+        "clusters-table",
+        columns,
+        report.clusters,
+        row_css=lambda c: "flagged" if c.under_represented else "",
     )
 
 
-def _unreadable(report: ShiftReport) -> str:
+def _candidates(report: ShiftReport) -> Table | None:
+    """The top candidates; None without a candidates folder."""
+    if not report.candidates_folder:
+        return None
+
+    def cluster(ranked: tuple[int, CandidateRow]) -> Cell:
+        c = ranked[1]
+        under = " (under-represented)" if c.under_represented_cluster else ""
+        return num(c.cluster, f"{c.cluster}{under}")
+
+    columns: list[Column[tuple[int, CandidateRow]]] = [
+        number("rank", "rank", lambda r: r[0]),
+        pictures(
+            "thumbnail", "", lambda r: image(thumbnail(r[1].png), r[1].path)
+        ),
+        Column("path", "path", lambda r: r[1].path),
+        number("score", "score", lambda r: r[1].score, ".3f"),
+        number("to-new", "to new", lambda r: r[1].distance_to_new, ".3g"),
+        number(
+            "to-train", "to train", lambda r: r[1].distance_to_train, ".3g"
+        ),
+        Column("cluster", "cluster", cluster),
+    ]
+    ranked = enumerate(report.candidates[:TOP_CANDIDATES], start=1)
+    return table("candidates-table", columns, ranked)
+
+
+def _unreadable(report: ShiftReport) -> Table | None:
     files = [(report.new_folder, f) for f in report.new_unreadable] + [
         (report.candidates_folder, f) for f in report.candidate_unreadable
     ]
     if not files:
-        body = '<p class="empty">Every file was read.</p>'
-    else:
-        rows = "\n".join(
-            f"<tr><td>{esc(folder)}</td><td>{esc(f.path)}</td>"
-            f"<td>{esc(f.reason)}</td></tr>"
-            for folder, f in files
-        )
-        body = (
-            "<table><thead><tr><th>folder</th><th>file</th><th>why it was"
-            f" not used</th></tr></thead><tbody>{rows}</tbody></table>"
-        )
-    return section("unreadable", "Files not used", body)
-
-
-def _examples(examples: Sequence[tuple[str, bytes]]) -> str:
-    return "".join(
-        f'<span title="{esc(path)}">{thumbnail(png)}</span>'
-        for path, png in examples
-    )
+        return None
+    columns: list[Column[tuple[str, UnreadableFile]]] = [
+        Column("folder", "folder", lambda file: file[0]),
+        Column("file", "file", lambda file: file[1].path),
+        Column("reason", "why it was not used", lambda file: file[1].reason),
+    ]
+    return table("unreadable-table", columns, files)
