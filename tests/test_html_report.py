@@ -31,6 +31,7 @@ SECTION_IDS = (
     "outliers",
     "balance",
     "errors",
+    "population",
 )
 CONFUSION = {
     ("1", "1"): 173,

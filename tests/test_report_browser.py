@@ -2,6 +2,7 @@
 run, its charts draw and its tables sort. A screenshot of the charts is
 kept in tests/artifacts/ to look at."""
 
+import dataclasses
 import re
 import shutil
 import subprocess
@@ -11,7 +12,20 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from components.population.density import uniqueness_and_representativeness
+from components.population.insights import (
+    cluster_images,
+    loss_correlations,
+    rank_clusters,
+)
+from components.population.points import ImagePoint, Population
+from components.population.projection import map_2d
 from components.quality_report.html_report import render_report
+from components.quality_report.population_charts import (
+    COLOUR_PARAM,
+    MAP_ID,
+    small_thumbnails,
+)
 from components.quality_report.report_data import BROKEN_FILE, ReportData
 from tests.test_html_report import (
     EVIL_PATH,
@@ -19,6 +33,7 @@ from tests.test_html_report import (
     Page,
     make_findings,
     make_report,
+    png,
 )
 
 WINDOW = (1280, 2000)
@@ -152,3 +167,109 @@ def test_every_chart_draws_within_the_pages_policy(report_url, tmp_path: Path):
     )
     with Image.open(screenshot) as image:
         assert image.size == (1280, 5200)
+
+
+def with_population(report: ReportData, digit_images) -> ReportData:
+    """`report` with the population of 40 real digit scans, their pixels
+    as the embedding: 4 clusters, 3 splits, 2 labels."""
+    embeddings = np.stack([i.reshape(-1) / 255.0 for i in digit_images])
+    n = len(embeddings)
+    paths = [
+        f"{('train', 'val', 'test')[i % 3]}/{i % 2}/{i}.png" for i in range(n)
+    ]
+    split = np.array([path.split("/")[0] for path in paths])
+    labels = [path.split("/")[1] for path in paths]
+    # A stand-in for the model's loss: the distance to the mean scan.
+    loss = np.linalg.norm(embeddings - embeddings.mean(axis=0), axis=1)
+    correct = loss < np.median(loss)
+    brightness = embeddings.mean(axis=1)
+    assignment = cluster_images(embeddings, 4, seed=0)
+    points = map_2d(embeddings, seed=0)
+    unique, typical = uniqueness_and_representativeness(embeddings)
+    clusters = rank_clusters(
+        assignment,
+        loss=loss,
+        correct=correct,
+        split=split,
+        labels=labels,
+        properties={"brightness": brightness},
+        paths=paths,
+    )
+    population = Population(
+        points=[
+            ImagePoint(
+                path=paths[i],
+                split=str(split[i]),
+                given_label=labels[i],
+                predicted_label=labels[i] if correct[i] else "other",
+                loss=float(loss[i]),
+                correct=bool(correct[i]),
+                x=float(points[i, 0]),
+                y=float(points[i, 1]),
+                cluster=int(assignment[i]),
+                uniqueness=float(unique[i]),
+                representativeness=float(typical[i]),
+            )
+            for i in range(n)
+        ],
+        clusters=clusters,
+        correlations=loss_correlations(loss, {"brightness": brightness}),
+        top_insight="cluster 1 (mostly 0) has 1.5 times the average loss",
+        properties={"brightness": brightness.tolist()},
+    )
+    pngs = [png(image) for image in digit_images]
+    return dataclasses.replace(
+        report,
+        population=population,
+        map_thumbnails=small_thumbnails(paths, pngs),
+        thumbnails={
+            **report.thumbnails,
+            **dict(zip(paths, pngs, strict=True)),
+        },
+    )
+
+
+def map_fills(dom: str) -> list[str]:
+    """The fill colour of each point the map drew."""
+    start = dom.index(f'id="{MAP_ID}"')
+    end = dom.index("</svg>", start)
+    return re.findall(
+        r'<path [^>]*aria-roledescription="circle"[^>]*fill="([^"]+)"',
+        dom[start:end],
+    )
+
+
+def test_the_map_draws_every_image_and_switches_its_colours(
+    report, digit_images, tmp_path: Path
+):
+    mapped = with_population(report, digit_images)
+    path = tmp_path / "report.html"
+    path.write_text(render_report(mapped), encoding="utf-8")
+    by_split = map_fills(dump_dom(tmp_path, CHART_TIME_MS, path.as_uri()))
+    assert len(by_split) == len(mapped.population.points) == 40
+    assert len(set(by_split)) == 3  # train, val, test
+    by_cluster = map_fills(
+        dump_dom(
+            tmp_path,
+            CHART_TIME_MS,
+            f"{path.as_uri()}#{COLOUR_PARAM}=cluster",
+        )
+    )
+    assert len(by_cluster) == 40
+    assert len(set(by_cluster)) == len(mapped.population.clusters) == 4
+    assert by_cluster != by_split
+    # Each cluster's highest-loss images show as thumbnails.
+    page = Page(dump_dom(tmp_path, path.as_uri()))
+    shown = sum(len(c.examples) for c in mapped.population.clusters)
+    assert len(page.images) == thumbnails_shown(report) + shown
+    ARTIFACTS.mkdir(exist_ok=True)
+    screenshot = ARTIFACTS / "report-map.png"
+    run_chromium(
+        tmp_path,
+        CHART_TIME_MS,
+        f"--screenshot={screenshot}",
+        "--window-size=1280,7000",
+        path.as_uri(),
+    )
+    with Image.open(screenshot) as image:
+        assert np.asarray(image.convert("L")).std() > 0

@@ -33,6 +33,7 @@ from components.quality_report.issues_csv import (
     read_issues_csv,
     write_issues_csv,
 )
+from components.quality_report.population_charts import small_thumbnails
 from components.quality_report.report_data import (
     BROKEN_FILE,
     Finding,
@@ -141,6 +142,9 @@ def build_report(
             if path in shown
         },
         population=population,
+        map_thumbnails=(
+            small_thumbnails(table.paths, table.pngs) if population else {}
+        ),
         notes=[
             *read_notes(inputs.findings_dirs),
             *_insight_notes(population),

@@ -6,17 +6,20 @@ kit escapes them."""
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
-from components.pages.render import render_page
+from components.pages.render import data_url, render_page
 from components.pages.table import (
     Cell,
     Column,
     Table,
+    Thumbnail,
     image,
+    num,
     number,
     pictures,
     table,
 )
-from components.quality_report import report_charts
+from components.population.points import Cluster
+from components.quality_report import population_charts, report_charts
 from components.quality_report.report_data import (
     BROKEN_FILE,
     EXACT_DUPLICATE,
@@ -47,23 +50,36 @@ SECTIONS = (
     ("outliers", "Outliers and broken files"),
     ("balance", "Class balance and budget"),
     ("errors", "Error analysis"),
+    ("population", "Embedding map and insights"),
 )
 
 
 def render_report(data: ReportData) -> str:
     """The whole report as one HTML5 document."""
-    splits = [s for s in _SPLIT_ORDER if s in data.counts]
-    splits += sorted(set(data.counts) - set(_SPLIT_ORDER))
+    splits = _ordered_splits(data.counts)
     classes = _labels(
         data.class_names,
         (name for per_class in data.counts.values() for name in per_class),
     )
     in_test = [f for f in data.findings if f.split == _TEST]
+    charts = report_charts.charts(data, splits, classes)
+    if data.population:
+        charts.append(
+            population_charts.map_chart(
+                data.population,
+                data.findings,
+                {
+                    path: data_url(Thumbnail(png, path))
+                    for path, png in data.map_thumbnails.items()
+                },
+            )
+        )
     return render_page(
         "report.html",
         title=data.title,
         nav=SECTIONS,
-        charts=report_charts.charts(data, splits, classes),
+        charts=charts,
+        map_id=population_charts.MAP_ID,
         data=data,
         flagged=len({f.path for f in data.findings}),
         suggested=_suggested_counts(data.findings),
@@ -99,7 +115,85 @@ def render_report(data: ReportData) -> str:
         slices=_slices_table(data.slices, "slices"),
         misclassified=_misclassified(data),
         **_test_tables(data),
+        **_population_tables(data),
     )
+
+
+def _population_tables(data: ReportData) -> dict[str, Table | None]:
+    """The clusters by loss, with examples; the properties by their
+    correlation with loss."""
+    if data.population is None:
+        return {"clusters": None, "correlations": None}
+
+    def examples(c: Cluster) -> Cell:
+        return Cell(
+            thumbnails=[
+                Thumbnail(data.thumbnails.get(path), path)
+                for path in c.examples
+            ]
+        )
+
+    clusters = table(
+        "clusters-table",
+        [
+            Column(
+                "cluster", "Cluster", lambda c: num(c.cluster, str(c.cluster))
+            ),
+            number(
+                "loss", "Mean loss / average", lambda c: c.loss_ratio, ".2f"
+            ),
+            number("errors", "Error rate", lambda c: c.error_rate, ".1%"),
+            Column(
+                "sizes",
+                "Images per split",
+                lambda c: _counts(
+                    {s: c.sizes[s] for s in _ordered_splits(c.sizes)}
+                ),
+            ),
+            Column(
+                "labels",
+                "Most frequent labels",
+                lambda c: _counts(dict(c.labels)),
+            ),
+            Column("differs", "Differs most in (Cohen's d)", _effects),
+            Column(
+                "under",
+                "Under-represented in train",
+                lambda c: "yes" if c.under_represented else "",
+            ),
+            pictures("examples", "Highest-loss images", examples),
+        ],
+        data.population.clusters,
+        sorted_by=("loss", "descending"),
+        row_css=lambda c: "flagged" if c.under_represented else "",
+    )
+    correlations = table(
+        "loss-correlations-table",
+        [
+            Column("property", "Image property", lambda c: c.property),
+            number("rho", "Spearman's rho with loss", lambda c: c.rho, "+.2f"),
+            number("p", "p-value", lambda c: c.p_value, ".1g"),
+        ],
+        data.population.correlations,
+        sorted_by=None,
+    )
+    return {"clusters": clusters, "correlations": correlations}
+
+
+def _ordered_splits(splits: Iterable[str]) -> list[str]:
+    """train, val, test first, then any other split by name."""
+    found = set(splits)
+    return [s for s in _SPLIT_ORDER if s in found] + sorted(
+        found - set(_SPLIT_ORDER)
+    )
+
+
+def _counts(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{name} {n:,}" for name, n in counts.items())
+
+
+def _effects(c: Cluster) -> str:
+    return ", ".join(f"{name} ({d:+.2f})" for name, d in c.effects)
 
 
 def _test_tables(data: ReportData) -> dict[str, Table | None]:

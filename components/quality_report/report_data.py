@@ -138,3 +138,7 @@ class ReportData:
     property_histograms: Sequence[PropertyHistogram] = ()
     # The map, clusters and insights; None when not computed.
     population: Population | None = None
+    # path -> a small PNG of every image on the map, for its tooltip
+    map_thumbnails: Mapping[str, bytes] = dataclasses.field(
+        default_factory=dict
+    )
