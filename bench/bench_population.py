@@ -4,7 +4,9 @@ insights) on a finished run, and print the insights it finds
 
 It needs a project folder with a finished run: by default the dcai-roman
 project that `make bench-loop` leaves in its work folder. Nothing in it
-is changed; population.csv and insights.json go to --output.
+is changed. population.csv, insights.json, the run's report.html rebuilt
+with them (timed too), and population.png, a headless-Chromium
+screenshot of the report's map and insights, go to --output.
 """
 
 import os
@@ -14,6 +16,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import argparse
 import json
 import platform
+import shutil
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -22,6 +26,7 @@ import numpy as np
 from tfx import v1 as tfx
 
 from components.example_tables import read_raw, split_of
+from components.image_etl.etl import read_classes
 from components.population.analysis import (
     describe_population,
     write_population,
@@ -35,6 +40,7 @@ from components.population.insights import (
     rank_clusters,
 )
 from components.population.projection import map_2d
+from components.quality_report.analysis import ReportInputs, build_report
 from components.trained_model import (
     embed,
     load_keras_model,
@@ -46,6 +52,81 @@ from pipeline.run_results import latest_outputs
 
 def split_dirs(project: Path, uri: str) -> list[str]:
     return sorted(str(d) for d in (project / uri).glob("Split-*"))
+
+
+def rebuild_report(
+    project: Path,
+    outputs: dict,
+    etl_dir: Path,
+    output: Path,
+    name: str,
+) -> None:
+    """The run's report.html, rebuilt from its artifacts into `output`."""
+
+    def uri(component: str, key: str) -> str:
+        return str(project / outputs[(component, key)].uri)
+
+    test = ("TestAccuracy", "test_accuracy")
+    build_report(
+        ReportInputs(
+            raw_split_dirs=split_dirs(
+                project, uri("ImportExampleGen", "examples")
+            ),
+            eval_split_dir=uri("Transform", "transformed_examples")
+            + "/Split-eval",
+            model_uri=uri("Trainer", "model"),
+            evaluation_uri=uri("Evaluator", "evaluation"),
+            findings_dirs=[
+                uri("LabelIssues", "label_issues"),
+                uri("Duplicates", "duplicates"),
+                uri("Outliers", "outliers"),
+            ],
+            etl_dir=str(etl_dir),
+            test_accuracy_uri=uri(*test) if test in outputs else None,
+            transformed_split_dirs=split_dirs(
+                project, uri("Transform", "transformed_examples")
+            ),
+        ),
+        str(output),
+        class_names=read_classes(str(etl_dir)),
+        budget=10_000,
+        title=f"{name}: the population of the run's images",
+    )
+
+
+def screenshot_population(report: Path, png: Path) -> None:
+    """Headless Chromium's picture of the report's population section
+    alone (a copy of the page hides the other sections)."""
+    copy = report.with_name("population-only.html")
+    copy.write_text(
+        report.read_text().replace(
+            "</head>",
+            "<style>section:not(#population) {display: none}</style></head>",
+            1,
+        )
+    )
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        print("chromium is not installed (make browser): no screenshot")
+        return
+    with tempfile.TemporaryDirectory() as profile:
+        subprocess.run(
+            [
+                browser,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+                f"--user-data-dir={profile}",
+                "--virtual-time-budget=30000",
+                "--window-size=1280,1800",
+                f"--screenshot={png}",
+                copy.as_uri(),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
 
 
 def main() -> None:
@@ -63,8 +144,15 @@ def main() -> None:
         type=Path,
         default=Path(tempfile.gettempdir()) / "dcp-bench-population",
     )
+    parser.add_argument(
+        "--etl-dir",
+        type=Path,
+        default=Path("data/external/dcai-roman/tfrecords"),
+        help="the run's ETL output, relative to --project",
+    )
     args = parser.parse_args()
     project = args.project.resolve()
+    args.output = args.output.resolve()
     run_id = json.loads((project / "metrics.json").read_text())["run_id"]
     outputs = latest_outputs(
         tfx.orchestration.metadata.sqlite_metadata_connection_config(
@@ -138,6 +226,15 @@ def main() -> None:
     )
     args.output.mkdir(parents=True, exist_ok=True)
     write_population(population, str(args.output))
+    timed(
+        "report.html with the map, all of it",
+        lambda: rebuild_report(
+            project, outputs, project / args.etl_dir, args.output, args.name
+        ),
+    )
+    screenshot_population(
+        args.output / "report.html", args.output / "population.png"
+    )
     print(
         json.dumps(
             {
@@ -164,6 +261,7 @@ def main() -> None:
                     for c in population.correlations
                 ],
                 "output": str(args.output),
+                "report_bytes": (args.output / "report.html").stat().st_size,
             },
             indent=2,
         )
