@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +32,8 @@ from iteration.augmentation.dataset import (
 )
 from iteration.augmentation.distinctness import draw_distinct, signature
 from iteration.augmentation.job import augment_folder
-from iteration.augmentation.last_evaluation import read_weakness
+from iteration.augmentation.last_evaluation import read_last_run
+from iteration.augmentation.parent_preference import read_preference
 from iteration.augmentation.plan import BALANCE, make_plan
 from iteration.augmentation.planning import (
     CLASS,
@@ -282,6 +284,13 @@ WEAKNESS = Weakness(
     ),
 )
 
+WEAKNESS_CLASS_0 = Weakness(
+    source="test",
+    accuracy=0.9,
+    per_class_accuracy={"0": 0.5, "1": 0.95, "2": 0.95},
+    slices=(),
+)
+
 
 def test_weak_targets_share_by_gap_below_the_overall_accuracy():
     targets = weak_targets(
@@ -411,11 +420,12 @@ def test_the_plan_fills_the_budget_exactly(
     assert "budget 40" in plan.format()
 
 
-def test_read_weakness_without_a_run_balances_only(tmp_path):
-    weakness, note = read_weakness(
+def test_read_last_run_without_a_run_balances_only(tmp_path):
+    last_run = read_last_run(
         tmp_path / "metadata.sqlite", "digits", data_root="", classes={"0"}
     )
-    assert weakness is None and "no run yet" in note
+    assert last_run.weakness is None and "no run yet" in last_run.note
+    assert last_run.preference is None
     from ml_metadata import metadata_store
     from ml_metadata.proto import metadata_store_pb2
 
@@ -425,10 +435,91 @@ def test_read_weakness_without_a_run_balances_only(tmp_path):
         metadata_store_pb2.SqliteMetadataSourceConfig.READWRITE_OPENCREATE
     )
     metadata_store.MetadataStore(config)
-    weakness, note = read_weakness(
+    last_run = read_last_run(
         tmp_path / "empty.sqlite", "digits", data_root="", classes={"0"}
     )
-    assert weakness is None and "no run of 'digits'" in note
+    assert last_run.weakness is None
+    assert "no run of 'digits'" in last_run.note
+
+
+def test_weighted_picks_draw_the_heavy_parents_first(
+    tmp_path, labelled_digits
+):
+    write_folder(tmp_path, labelled_digits)
+    parents = list(read_dataset(tmp_path, generated=set()).parents)
+    heavy = parents[::2]
+    weights = [10.0 if p in heavy else 0.1 for p in parents]
+    rng = np.random.default_rng(0)
+    first = pick_parents(rng, parents, len(heavy), weights)
+    assert sum(p in heavy for p in first) >= len(heavy) - 1
+    # Still each once before any twice.
+    picked = pick_parents(rng, parents, 30, weights)
+    assert {picked.count(p) for p in parents} <= {2, 3}
+
+
+def write_population(
+    report_dir: Path, dataset, paths_density: dict[str, tuple[float, float]]
+) -> None:
+    """A population.csv as the QualityReport writes it (the columns
+    augmentation reads, and one it does not)."""
+    lines = ["path,loss,uniqueness,representativeness"]
+    for image in dataset.train:
+        u, r = paths_density.get(image.path, (0.5, 0.5))
+        lines.append(f"{image.path},0.1,{u},{r}")
+    report_dir.mkdir(parents=True, exist_ok=True)
+    (report_dir / "population.csv").write_text("\n".join(lines) + "\n")
+
+
+def test_the_plan_prefers_representative_non_redundant_parents(
+    tmp_path, labelled_digits
+):
+    write_folder(tmp_path / "data", labelled_digits)
+    dataset = read_dataset(tmp_path / "data", generated=set())
+    by_class: dict[str, list[str]] = {}
+    for parent in dataset.parents:
+        by_class.setdefault(parent.label, []).append(parent.path)
+    # Class 0's first three parents: a near-copy of others, a rare kind.
+    redundant, rare, *_ = by_class["0"]
+    write_population(
+        tmp_path / "report",
+        dataset,
+        {redundant: (0.0, 0.9), rare: (0.9, 0.05)},
+    )
+    assert read_preference(str(tmp_path / "nothing")) is None
+    preference = read_preference(str(tmp_path / "report"))
+    assert preference is not None
+    assert preference.weight(redundant) < preference.weight("train/9/x.png")
+    assert preference.weight(rare) < preference.weight(by_class["0"][2])
+    drawn = Counter()
+    for seed in range(40):
+        plan = make_plan(
+            dataset,
+            budget=24,  # 4 new images, 2 of them for the weak class 0
+            weakness=WEAKNESS_CLASS_0,
+            note="test",
+            weak_share=0.5,
+            buckets=4,
+            rng=np.random.default_rng(seed),
+            preference=preference,
+        )
+        drawn.update(i.parent.path for i in plan.images)
+    # Drawn alike, these two would be 2 of the 6 parents of class 0:
+    # a third of its 2 * 40 draws.
+    assert drawn[redundant] + drawn[rare] < 0.2 * 40 * 2
+    assert "drawn first" in plan.format()
+    assert "rarest or most redundant" in plan.format()
+    assert (
+        "drawn alike"
+        in make_plan(
+            dataset,
+            budget=24,
+            weakness=None,
+            note="test",
+            weak_share=0.5,
+            buckets=4,
+            rng=np.random.default_rng(0),
+        ).format()
+    )
 
 
 # The whole command, in a real git+DVC repository.

@@ -111,14 +111,20 @@ def slice_parents(
 
 
 def pick_parents(
-    rng: np.random.Generator, candidates: list[TrainImage], count: int
+    rng: np.random.Generator,
+    candidates: list[TrainImage],
+    count: int,
+    weights: list[float] | None = None,
 ) -> list[TrainImage]:
     """`count` of `candidates` in random order, each one used once before
-    any is used again."""
+    any is used again; with `weights`, a heavier one tends to come
+    earlier in each round (drawn without replacement in proportion)."""
     if not candidates and count:
         raise ValueError(f"no parent to make {count} new images from")
+    p = None if weights is None else np.asarray(weights) / np.sum(weights)
     picked: list[TrainImage] = []
     while len(picked) < count:
-        order = rng.permutation(len(candidates))[: count - len(picked)]
+        size = min(count - len(picked), len(candidates))
+        order = rng.choice(len(candidates), size=size, replace=False, p=p)
         picked += [candidates[i] for i in order]
     return picked

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from iteration.augmentation.dataset import read_dataset
-from iteration.augmentation.last_evaluation import read_weakness
+from iteration.augmentation.last_evaluation import read_last_run
 from iteration.augmentation.operations import check_settings, describe
 from iteration.augmentation.plan import BALANCE, AugmentPlan, make_plan
 from iteration.augmentation.writing import (
@@ -55,7 +55,7 @@ def augment_folder(
     dataset = read_dataset(
         data_dir, generated=read_generated(data_dir), labels=labels
     )
-    weakness, note = read_weakness(
+    last_run = read_last_run(
         metadata,
         pipeline_name,
         data_root=data_root,
@@ -68,11 +68,12 @@ def augment_folder(
     plan = make_plan(
         dataset,
         budget=budget,
-        weakness=weakness,
-        note=note,
+        weakness=last_run.weakness,
+        note=last_run.note,
         weak_share=settings.weak_share,
         buckets=NUM_BUCKETS,
         rng=plan_rng,
+        preference=last_run.preference,
     )
     print(plan.format())
     if dry_run:

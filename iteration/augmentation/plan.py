@@ -12,6 +12,7 @@ from iteration.augmentation.dataset import (
     pick_parents,
     slice_parents,
 )
+from iteration.augmentation.parent_preference import LOW, ParentPreference
 from iteration.augmentation.planning import (
     CLASS,
     SLICE,
@@ -43,6 +44,7 @@ class AugmentPlan:
     images: tuple[NewImage, ...]
     note: str  # whether and how the last evaluation was used
     left_out: dict[str, int]  # train images that are no parents, by why
+    parents: str  # how the parents were chosen, in words
 
     def added(self) -> dict[str, Counter[str]]:
         """Class → reason → new images."""
@@ -58,6 +60,7 @@ class AugmentPlan:
             f" {before:,} → {before + len(self.images):,}"
             f" (budget {self.budget:,}).",
             f"Targeting: {self.note}.",
+            f"Parents: {self.parents}.",
         ]
         for target in self.targets:
             lines.append(
@@ -105,10 +108,19 @@ def make_plan(
     weak_share: float,
     buckets: int,
     rng: np.random.Generator,
+    preference: ParentPreference | None = None,
 ) -> AugmentPlan:
     """Fill the budget: `weak_share` of the new images from the parents
     of the weak classes and slices, the rest balancing the classes.
-    `buckets`: the Transform's quantile buckets per image property."""
+    `buckets`: the Transform's quantile buckets per image property.
+    `preference`: parents to draw first, else all alike."""
+
+    def pick(candidates: list[TrainImage], count: int) -> list[TrainImage]:
+        weights = None
+        if preference is not None:
+            weights = [preference.weight(c.path) for c in candidates]
+        return pick_parents(rng, candidates, count, weights)
+
     new = new_image_count(
         budget=budget, train=dataset.train_count, val=dataset.val_count
     )
@@ -140,7 +152,7 @@ def make_plan(
         )
         images += [
             NewImage(parent, target.label)
-            for parent in pick_parents(rng, candidates, target.count)
+            for parent in pick(candidates, target.count)
         ]
     counts = Counter(dataset.train_counts)
     counts.update(image.parent.label for image in images)
@@ -148,8 +160,7 @@ def make_plan(
         new - len(images), {name: counts[name] for name in sorted(by_class)}
     ).items():
         images += [
-            NewImage(parent, BALANCE)
-            for parent in pick_parents(rng, by_class[name], count)
+            NewImage(parent, BALANCE) for parent in pick(by_class[name], count)
         ]
     return AugmentPlan(
         budget=budget,
@@ -159,4 +170,22 @@ def make_plan(
         images=tuple(images),
         note=note,
         left_out=dataset.left_out,
+        parents=describe_parents(preference, dataset, images),
+    )
+
+
+def describe_parents(
+    preference: ParentPreference | None,
+    dataset: Dataset,
+    images: list[NewImage],
+) -> str:
+    if preference is None:
+        return "drawn alike (the latest run has no population table)"
+    chosen = preference.low_share([image.parent.path for image in images])
+    train = preference.low_share([image.path for image in dataset.train])
+    return (
+        "representative, non-redundant train images drawn first"
+        f" ({preference.source}): {chosen:.0%} of them are among the"
+        f" {LOW:.0%} rarest or most redundant, against {train:.0%} of"
+        " train"
     )
