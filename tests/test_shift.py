@@ -28,6 +28,7 @@ from iteration.new_data.shift import (
     closeness_to_new,
     cluster_shares,
     embedding_test,
+    near_copies,
     project_2d,
     property_drift,
 )
@@ -207,6 +208,24 @@ def test_candidates_like_the_new_data_rank_first(digits):
     np.testing.assert_allclose(score, np.log(to_train / to_new))
 
 
+def test_a_near_copy_of_a_better_candidate_is_named(digits):
+    d = digits["d_embedded"]
+    noise = np.random.default_rng(0).normal(0, 1e-4, d[:10].shape)
+    candidates = np.concatenate([d, d[:10] + noise])
+    score, _, _ = closeness_to_new(
+        digits["a_embedded"], digits["c_embedded"], candidates
+    )
+    copy_of = near_copies(digits["a_embedded"], candidates, np.argsort(-score))
+    twins = {i: i + len(d) for i in range(10)}
+    flagged = {i: int(j) for i, j in enumerate(copy_of) if j >= 0}
+    # Of each pair, the one ranked second names the other; nothing else.
+    assert len(flagged) == 10
+    assert all(
+        twins.get(i) == j or twins.get(j) == i for i, j in flagged.items()
+    )
+    assert all(score[j] >= score[i] for i, j in flagged.items())
+
+
 def test_the_report_shows_the_figures_and_escapes_user_strings(digits):
     a, c = digits["a_embedded"], digits["c_embedded"]
     candidates = digits["e_embedded"][:3]
@@ -242,7 +261,14 @@ def test_the_report_shows_the_figures_and_escapes_user_strings(digits):
         },
         candidates=[
             CandidateRow(
-                f"{hostile}.png", 1.5, 1.0, 4.5, 0, True, png=buffer.getvalue()
+                f"{hostile}.png",
+                1.5,
+                1.0,
+                4.5,
+                0,
+                True,
+                png=buffer.getvalue(),
+                near_copy_of="",
             )
         ],
         new_unreadable=[UnreadableFile(f"{hostile}.png", "empty file")],

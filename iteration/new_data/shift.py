@@ -26,6 +26,10 @@ MAX_TEST_SAMPLE = 2000
 UNDER_REPRESENTED_RATIO = 2.0
 CLUSTER_EXAMPLES = 6  # new images shown per cluster, nearest its centre
 NEIGHBOURS = 5  # of a candidate, in train and in the new data
+# A candidate is a near-copy of another when they lie closer than this
+# quantile of the distances between train images and their nearest
+# neighbours: labelling both adds little.
+NEAR_COPY_QUANTILE = 0.05
 _FOLDS = 5
 
 
@@ -214,6 +218,32 @@ def closeness_to_new(
     tiny = np.finfo(np.float64).tiny
     score = np.log(np.maximum(to_train, tiny) / np.maximum(to_new, tiny))
     return score, to_new, to_train
+
+
+def near_copies(
+    train: np.ndarray, candidates: np.ndarray, order: np.ndarray
+) -> np.ndarray:
+    """For each candidate, the index of a candidate ranked before it (in
+    `order`, best first) that it nearly copies, or -1; a near-copy of a
+    near-copy is judged against the ones kept."""
+    if len(train) < 2 or not len(candidates):
+        return np.full(len(candidates), -1)
+    nearest = NearestNeighbors(n_neighbors=2).fit(train).kneighbors(train)
+    radius = float(np.quantile(nearest[0][:, 1], NEAR_COPY_QUANTILE))
+    neighbours = (
+        NearestNeighbors(radius=radius)
+        .fit(candidates)
+        .radius_neighbors(candidates, return_distance=False)
+    )
+    rank = np.empty(len(order), dtype=int)
+    rank[order] = np.arange(len(order))
+    copy_of = np.full(len(candidates), -1)
+    for i in order:
+        kept = [j for j in neighbours[i] if rank[j] < rank[i]]
+        kept = [j for j in kept if copy_of[j] == -1]
+        if kept:
+            copy_of[i] = min(kept, key=lambda j: rank[j])
+    return copy_of
 
 
 def project_2d(

@@ -22,6 +22,7 @@ from iteration.new_data.shift import (
     closeness_to_new,
     cluster_shares,
     embedding_test,
+    near_copies,
     project_2d,
     property_drift,
 )
@@ -43,6 +44,7 @@ CANDIDATE_COLUMNS = (
     "distance_to_train",
     "cluster",
     "under_represented_cluster",
+    "near_copy_of",
 )
 
 
@@ -244,9 +246,13 @@ def rank_candidates(
     candidates: ImageSet,
     clustering: Clustering,
 ) -> list[CandidateRow]:
-    """Candidates closest to the new data relative to train first."""
+    """Candidates closest to the new data relative to train first; a
+    near-copy of a better-ranked candidate after all the others."""
     score, to_new, to_train = closeness_to_new(
         train.embeddings, new.embeddings, candidates.embeddings
+    )
+    copy_of = near_copies(
+        train.embeddings, candidates.embeddings, np.argsort(-score)
     )
     under = {c.index for c in clustering.clusters if c.under_represented}
     cluster_of = clustering.model.predict(candidates.embeddings)
@@ -259,18 +265,20 @@ def rank_candidates(
             cluster=int(c),
             under_represented_cluster=int(c) in under,
             png=png,
+            near_copy_of=candidates.paths[copy] if copy >= 0 else "",
         )
-        for path, s, n, t, c, png in zip(
+        for path, s, n, t, c, png, copy in zip(
             candidates.paths,
             score,
             to_new,
             to_train,
             cluster_of,
             candidates.pngs,
+            copy_of,
             strict=True,
         )
     ]
-    return sorted(rows, key=lambda row: -row.score)
+    return sorted(rows, key=lambda row: (bool(row.near_copy_of), -row.score))
 
 
 def write_candidates_csv(path: Path, ranking: list[CandidateRow]) -> None:
@@ -287,6 +295,7 @@ def write_candidates_csv(path: Path, ranking: list[CandidateRow]) -> None:
                     f"{row.distance_to_train:.4f}",
                     row.cluster,
                     row.under_represented_cluster,
+                    row.near_copy_of,
                 )
             )
 

@@ -45,6 +45,7 @@ class CandidateRow:
     cluster: int
     under_represented_cluster: bool
     png: bytes
+    near_copy_of: str  # a better-ranked candidate it nearly copies, or ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -220,6 +221,7 @@ def _candidates(report: ShiftReport) -> Table | None:
             "to-train", "to train", lambda r: r[1].distance_to_train, ".3g"
         ),
         Column("cluster", "cluster", cluster),
+        Column("near-copy", "near-copy of", lambda r: r[1].near_copy_of),
     ]
     ranked = enumerate(report.candidates[:TOP_CANDIDATES], start=1)
     return table("candidates-table", columns, ranked)
