@@ -110,6 +110,7 @@ def test_copy_under_another_label_says_the_labels_differ(digits):
     _, findings = findings_of(images)
     assert len(findings) == 1
     assert findings[0].given_label == "5"
+    assert findings[0].suggested_label == "3"
     assert "labels differ: 5 here, 3 there" in findings[0].detail
     assert "leak train→val" in findings[0].detail
 

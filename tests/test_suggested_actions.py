@@ -1,6 +1,8 @@
 """One suggested action per flagged image, from all of its findings and
 its out-of-sample label evidence."""
 
+import dataclasses
+
 import pytest
 
 from components.quality_report.report_data import (
@@ -62,10 +64,32 @@ def test_a_label_issue_near_a_copy_with_another_label_is_a_remove():
     assert suggestion(
         [
             found(LABEL_ISSUE, suggested_label="x"),
-            found(NEAR_DUPLICATE, duplicate_of="train/ii/b.png"),
+            found(
+                NEAR_DUPLICATE,
+                duplicate_of="train/ii/b.png",
+                suggested_label="ii",
+            ),
         ],
         {PATH: LabelEvidence(0.05, "x", 0.95)},
-    ) == [(REMOVE, 0.95, "x"), (REMOVE, 0.95, "")]
+    ) == [(REMOVE, 0.95, "x"), (REMOVE, 0.95, "ii")]
+
+
+def test_a_copy_in_another_folder_with_the_same_label_is_no_conflict():
+    # etl.labels maps folders ii and iii to one label, "few"
+    path = "train/iii/a.png"
+    assert suggestion(
+        [
+            dataclasses.replace(
+                found(LABEL_ISSUE, path, suggested_label="x"),
+                given_label="few",
+            ),
+            dataclasses.replace(
+                found(NEAR_DUPLICATE, path, duplicate_of="train/ii/b.png"),
+                given_label="few",
+            ),
+        ],
+        {path: LabelEvidence(0.05, "x", 0.95)},
+    ) == [(RELABEL, 0.95, "x"), (RELABEL, 0.95, "x")]
 
 
 def test_an_embedding_outlier_is_a_remove_unless_another_class_is_sure():

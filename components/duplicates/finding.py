@@ -98,6 +98,9 @@ def duplicate_findings(
                 issue=EXACT_DUPLICATE if pair.exact else NEAR_DUPLICATE,
                 score=1.0 - pair.distance / 2,
                 given_label=given,
+                # The copy's label, where it differs: what the pair says
+                # this image is, in the labels the ETL gave (etl.labels).
+                suggested_label=other if other != given else "",
                 duplicate_of=table.paths[original],
                 detail=detail,
             )

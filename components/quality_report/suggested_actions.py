@@ -133,11 +133,12 @@ def _suggest(
 
 
 def _conflicting(row: Finding) -> bool:
-    """A near-duplicate of an image filed under another label."""
-    if row.issue != NEAR_DUPLICATE or not row.duplicate_of:
-        return False
-    parts = row.duplicate_of.split("/")
-    return len(parts) > 2 and parts[1] != row.given_label
+    """A near-duplicate of an image with another label (the duplicate
+    analysis gives the copy's label as the suggested one)."""
+    return row.issue == NEAR_DUPLICATE and row.suggested_label not in (
+        "",
+        row.given_label,
+    )
 
 
 def _bounded(score: float) -> float:
