@@ -182,10 +182,10 @@ def describe_parents(
     if preference is None:
         return "drawn alike (the latest run has no population table)"
     chosen = preference.low_share([image.parent.path for image in images])
-    train = preference.low_share([image.path for image in dataset.train])
+    alike = preference.low_share([parent.path for parent in dataset.parents])
     return (
         "representative, non-redundant train images drawn first"
-        f" ({preference.source}): {chosen:.0%} of them are among the"
-        f" {LOW:.0%} rarest or most redundant, against {train:.0%} of"
-        " train"
+        f" ({preference.source}): {chosen:.0%} of the draws are of the"
+        f" {LOW:.0%} rarest or most redundant images, against {alike:.0%}"
+        " of the parents (the share drawn alike)"
     )
