@@ -3,6 +3,7 @@ run, its charts draw and its tables sort. A screenshot of the charts is
 kept in tests/artifacts/ to look at."""
 
 import dataclasses
+import json
 import re
 import shutil
 import subprocess
@@ -12,6 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from components.pages.render import content_security_policy
 from components.population.density import uniqueness_and_representativeness
 from components.population.insights import (
     cluster_images,
@@ -273,3 +275,55 @@ def test_the_map_draws_every_image_and_switches_its_colours(
     )
     with Image.open(screenshot) as image:
         assert np.asarray(image.convert("L")).std() > 0
+
+
+# Clicks the map's 7th point once Vega drew it, as a person would, and
+# notes in the page which image it was (Vega keeps the item on the
+# element) and where the page went.
+CLICK_A_POINT = (
+    f"const map = {json.dumps(MAP_ID)};"
+    + """
+const clickWhenDrawn = () => {
+  const points = document.querySelectorAll(
+    `#${map} path[aria-roledescription="circle"]`);
+  if (points.length < 7) return setTimeout(clickWhenDrawn, 50);
+  const point = points[6];
+  window.addEventListener("hashchange", () => {
+    document.body.dataset.clicked = point.__data__.datum.path;
+    document.body.dataset.reached = location.hash;
+  });
+  point.dispatchEvent(new MouseEvent("click", { bubbles: true }));
+};
+clickWhenDrawn();
+"""
+)
+
+
+def with_script(page: str, script: str) -> str:
+    """`page` with `script` run last and allowed by the page's policy."""
+    allowed = content_security_policy([script]).split("script-src ")[1]
+    page = page.replace("script-src ", f"script-src {allowed} ", 1)
+    end = page.rindex("</body>")
+    return f"{page[:end]}<script>{script}</script>{page[end:]}"
+
+
+def test_a_click_on_the_map_goes_to_the_images_row(
+    report, digit_images, tmp_path: Path
+):
+    mapped = with_population(report, digit_images)
+    path = tmp_path / "report.html"
+    path.write_text(
+        with_script(render_report(mapped), CLICK_A_POINT), encoding="utf-8"
+    )
+    dom = dump_dom(tmp_path, CHART_TIME_MS, path.as_uri())
+    clicked = re.search(r'data-clicked="([^"]+)"', dom)
+    reached = re.search(r'data-reached="#([^"]+)"', dom)
+    assert clicked and reached, "the click went nowhere"
+    row = re.search(rf'<tr id="{reached.group(1)}"[^>]*><td>([^<]+)</td>', dom)
+    assert row is not None
+    assert row.group(1) == clicked.group(1)
+    # Every point has its row.
+    page = Page(dom)
+    assert sorted(page.column("map-images-table", 0)) == sorted(
+        p.path for p in mapped.population.points
+    )

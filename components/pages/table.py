@@ -34,6 +34,7 @@ class Column(Generic[Item]):
 class Row:
     cells: Sequence[Cell]
     css: str = ""
+    id: str = ""  # the element id a link's #fragment reaches
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,6 +54,7 @@ def table(
     *,
     sorted_by: tuple[str, str] | None = None,
     row_css: Callable[[Item], str] = lambda _: "",
+    row_id: Callable[[Item], str] = lambda _: "",
     footer: Item | None = None,
 ) -> Table:
     """A row per item, and `footer` as the last row, apart."""
@@ -61,7 +63,10 @@ def table(
         cells = [column.cell(item) for column in columns]
         return Row([c if isinstance(c, Cell) else Cell(c) for c in cells])
 
-    rows = [dataclasses.replace(row(i), css=row_css(i)) for i in items]
+    rows = [
+        dataclasses.replace(row(i), css=row_css(i), id=row_id(i))
+        for i in items
+    ]
     last = None if footer is None else row(footer)
     return Table(table_id, columns, rows, sorted_by, last)
 

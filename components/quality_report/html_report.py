@@ -123,7 +123,7 @@ def _population_tables(data: ReportData) -> dict[str, Table | None]:
     """The clusters by loss, with examples; the properties by their
     correlation with loss."""
     if data.population is None:
-        return {"clusters": None, "correlations": None}
+        return {"clusters": None, "correlations": None, "map_images": None}
 
     def examples(c: Cluster) -> Cell:
         return Cell(
@@ -177,7 +177,58 @@ def _population_tables(data: ReportData) -> dict[str, Table | None]:
         data.population.correlations,
         sorted_by=None,
     )
-    return {"clusters": clusters, "correlations": correlations}
+    return {
+        "clusters": clusters,
+        "correlations": correlations,
+        "map_images": _map_images_table(data),
+    }
+
+
+def _map_images_table(data: ReportData) -> Table:
+    """A row per image on the map, which a click on its point reaches."""
+    assert data.population is not None
+    points = data.population.points
+    finding_of = population_charts.first_finding(data.findings)
+    shown = population_charts.shown_points(data.population)
+    return table(
+        "map-images-table",
+        [
+            Column("path", "Image", lambda i: points[i].path),
+            Column("split", "Split", lambda i: points[i].split),
+            Column("given", "Given label", lambda i: points[i].given_label),
+            Column(
+                "predicted",
+                "Predicted label",
+                lambda i: points[i].predicted_label,
+            ),
+            number("loss", "Loss", lambda i: points[i].loss, ".3f"),
+            Column(
+                "finding",
+                "Finding",
+                lambda i: finding_of.get(points[i].path, ""),
+            ),
+            Column(
+                "cluster",
+                "Cluster",
+                lambda i: num(points[i].cluster, str(points[i].cluster)),
+            ),
+            number(
+                "uniqueness",
+                "Uniqueness",
+                lambda i: points[i].uniqueness,
+                ".2f",
+            ),
+            number(
+                "representativeness",
+                "Representativeness",
+                lambda i: points[i].representativeness,
+                ".2f",
+            ),
+        ],
+        shown,
+        row_css=lambda i: "" if points[i].correct else "wrong",
+        row_id=population_charts.row_id,
+    )
 
 
 def _ordered_splits(splits: Iterable[str]) -> list[str]:

@@ -1,7 +1,7 @@
 """The report's embedding map: every image at its t-SNE point, coloured
 by a choice of split, labels, correctness, loss, finding, cluster,
 uniqueness, representativeness or an image property; its thumbnail on
-hover."""
+hover; a click goes to its row in the table of the images on the map."""
 
 import io
 from collections.abc import Mapping, Sequence
@@ -37,15 +37,9 @@ def map_chart(
     thumbnails: Mapping[str, str],
 ) -> Chart:
     """The map of `population`; `thumbnails` are data: URLs by path."""
-    finding_of: dict[str, str] = {}
-    for finding in findings:
-        finding_of.setdefault(finding.path, finding.issue.replace("_", " "))
+    finding_of = first_finding(findings)
     points = population.points
-    shown = np.unique(
-        np.linspace(0, len(points) - 1, min(len(points), MAX_POINTS)).astype(
-            int
-        )
-    )
+    shown = shown_points(population)
     numbers = {
         "loss": [p.loss for p in points],
         "uniqueness": [p.uniqueness for p in points],
@@ -72,6 +66,7 @@ def map_chart(
                 "cluster": f"cluster {p.cluster}",
                 "loss value": round(p.loss, 3),
                 "image": thumbnails.get(p.path, ""),
+                "row": f"#{row_id(i)}",
                 **{name: labels[i] for name, labels in buckets.items()},
             }
         )
@@ -109,9 +104,32 @@ def map_chart(
                     "legend": {"title": None},
                 },
                 "tooltip": _tooltip(),
+                "href": {"field": "row"},
             },
         },
     )
+
+
+def shown_points(population: Population) -> list[int]:
+    """The indices of the points the map draws: all, or MAX_POINTS
+    spread evenly."""
+    n = len(population.points)
+    return np.unique(
+        np.linspace(0, n - 1, min(n, MAX_POINTS)).astype(int)
+    ).tolist()
+
+
+def row_id(point: int) -> str:
+    """The id of the point's row in the table of the map's images."""
+    return f"image-{point}"
+
+
+def first_finding(findings: Sequence[Finding]) -> dict[str, str]:
+    """Each flagged path's first finding, in words."""
+    finding_of: dict[str, str] = {}
+    for finding in findings:
+        finding_of.setdefault(finding.path, finding.issue.replace("_", " "))
+    return finding_of
 
 
 def small_thumbnails(
