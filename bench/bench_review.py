@@ -30,6 +30,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import argparse
 import csv
 import json
+import pickle
 import platform
 import tempfile
 import time
@@ -110,6 +111,13 @@ def main() -> None:
         default="auditor,cross_train,pixel_probe",
         help="comma-separated signals to measure",
     )
+    parser.add_argument(
+        "--evidence",
+        type=Path,
+        help="a file that keeps the signals' evidence and the training"
+        " run's time: saved there when absent, else read from it instead"
+        " of training, to score rule changes in seconds",
+    )
     args = parser.parse_args()
     if not REVIEW.exists():
         print(f"{REVIEW} is absent: nothing to benchmark.")
@@ -146,9 +154,13 @@ def main() -> None:
     fixed_inputs = decode_and_resize(
         tf.constant(table.pngs), spec.image_size, spec.channels
     ).numpy()
-    train_seconds = _training_run_seconds(
-        fixed_inputs, table, spec, args.train_epochs or spec.epochs
+    saved = _read_evidence(args.evidence)
+    train_seconds = saved.get("training_run_seconds") or (
+        _training_run_seconds(
+            fixed_inputs, table, spec, args.train_epochs or spec.epochs
+        )
     )
+    saved["training_run_seconds"] = train_seconds
     results["training_run_seconds"] = round(train_seconds, 1)
     print(json.dumps(results), flush=True)
 
@@ -163,23 +175,33 @@ def main() -> None:
         )
         started, per_round = time.monotonic(), []
         for r in range(rounds):
-            per_round.append(
-                out_of_sample(
-                    method,
-                    inputs,
-                    labels,
-                    plan_folds(
+            if (name, r) in saved:
+                found, seconds = saved[(name, r)]
+                per_round.append(found)
+                started -= seconds  # as if it had run now
+            else:
+                round_started = time.monotonic()
+                per_round.append(
+                    out_of_sample(
+                        method,
+                        inputs,
                         labels,
-                        class_names,
-                        folds=folds or config.quality.folds,
+                        plan_folds(
+                            labels,
+                            class_names,
+                            folds=folds or config.quality.folds,
+                            seed=spec.seed + r,
+                        ),
+                        spec=spec,
+                        num_classes=len(class_names),
+                        epochs=epochs,
                         seed=spec.seed + r,
-                    ),
-                    spec=spec,
-                    num_classes=len(class_names),
-                    epochs=epochs,
-                    seed=spec.seed + r,
+                    )
                 )
-            )
+                saved[(name, r)] = (
+                    per_round[-1],
+                    time.monotonic() - round_started,
+                )
             seconds = time.monotonic() - started
             label = name if r == 0 else f"{name}, {r + 1} rounds"
             evidence[label] = per_round[:]
@@ -200,6 +222,8 @@ def main() -> None:
                 results[f"{label}: {view} alone"] = score_ranking(
                     table, labels, averaged, plan, review
                 )
+    if args.evidence:
+        args.evidence.write_bytes(pickle.dumps(saved))
     if "auditor" in probabilities and "cross_train" in probabilities:
         mean = (probabilities["auditor"] + probabilities["cross_train"]) / 2
         results["auditor+cross_train"] = {
@@ -237,6 +261,14 @@ def main() -> None:
     }
     results["fix.min_confidence"] = config.fix.min_confidence
     print(json.dumps(results, indent=2))
+
+
+def _read_evidence(path: Path | None) -> dict:
+    """What an earlier run saved at `path`: the training run's seconds,
+    and by (signal, round) its evidence and seconds."""
+    if path is None or not path.exists():
+        return {}
+    return pickle.loads(path.read_bytes())
 
 
 def _training_run_seconds(images, table: RawTable, spec, epochs: int) -> float:
