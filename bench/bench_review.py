@@ -57,6 +57,7 @@ from components.label_issues.out_of_sample import (
     AUDITOR_IMAGE_SIZE,
     CROSS_TRAIN,
     PIXEL_PROBE,
+    OutOfSample,
     out_of_sample,
 )
 from components.label_issues.ranking import rank_labels
@@ -154,7 +155,7 @@ def main() -> None:
     fixed_inputs = decode_and_resize(
         tf.constant(table.pngs), spec.image_size, spec.channels
     ).numpy()
-    saved = _read_evidence(args.evidence)
+    saved = _read_evidence(args.evidence, table.paths)
     train_seconds = saved.get("training_run_seconds") or (
         _training_run_seconds(
             fixed_inputs, table, spec, args.train_epochs or spec.epochs
@@ -223,6 +224,7 @@ def main() -> None:
                     table, labels, averaged, plan, review
                 )
     if args.evidence:
+        saved["paths"] = table.paths
         args.evidence.write_bytes(pickle.dumps(saved))
     if "auditor" in probabilities and "cross_train" in probabilities:
         mean = (probabilities["auditor"] + probabilities["cross_train"]) / 2
@@ -263,12 +265,29 @@ def main() -> None:
     print(json.dumps(results, indent=2))
 
 
-def _read_evidence(path: Path | None) -> dict:
+def _read_evidence(path: Path | None, paths: Sequence[str]) -> dict:
     """What an earlier run saved at `path`: the training run's seconds,
-    and by (signal, round) its evidence and seconds."""
+    and by (signal, round) its evidence and seconds, in the row order of
+    `paths` (the ETL's order varies from run to run)."""
     if path is None or not path.exists():
         return {}
-    return pickle.loads(path.read_bytes())
+    saved = pickle.loads(path.read_bytes())
+    row = {p: i for i, p in enumerate(saved.pop("paths"))}
+    order = np.array([row[p] for p in paths])
+    for key, value in saved.items():
+        if isinstance(value, tuple):
+            found, seconds = value
+            saved[key] = (
+                OutOfSample(
+                    found.probabilities[order],
+                    None
+                    if found.atypicality is None
+                    else found.atypicality[order],
+                    {name: v[order] for name, v in found.views.items()},
+                ),
+                seconds,
+            )
+    return saved
 
 
 def _training_run_seconds(images, table: RawTable, spec, epochs: int) -> float:
