@@ -376,6 +376,7 @@ def pipeline_findings(
             suggested_probability=r.suggested_probability,
             no_class=r.no_class,
             agreed_probability=r.agreed_probability,
+            given_at_most=r.given_at_most,
         )
         for r in ranked
     }

@@ -11,7 +11,7 @@ from components.label_issues.out_of_sample import (
     cross_train_probabilities,
     pixel_probe_probabilities,
 )
-from components.label_issues.ranking import rank_labels
+from components.label_issues.ranking import RankedLabel, rank_labels
 from models.registry import get_model_spec
 
 N_IMAGES = 300
@@ -278,20 +278,42 @@ def test_an_image_far_from_every_class_with_a_doubtful_label_is_no_class():
     ]
 
 
+def rank_rounds(
+    labels: np.ndarray, rounds: list[np.ndarray]
+) -> tuple[list[str], dict[str, RankedLabel]]:
+    """The images' paths, and their ranking by path, from the mean of
+    `rounds`."""
+    paths = [f"train/{label}/{i}.png" for i, label in enumerate(labels)]
+    ranked = rank_labels(paths, labels, np.mean(rounds, axis=0), rounds=rounds)
+    return paths, {r.path: r for r in ranked}
+
+
 def test_the_agreed_probability_is_the_least_of_the_rounds():
     labels = np.array([0, 1] * 10)
     sure = np.where(np.eye(2)[labels] == 1, 0.9, 0.1).astype(np.float32)
     doubtful = sure.copy()
     doubtful[0] = [0.4, 0.6]
-    paths = [f"train/{label}/{i}.png" for i, label in enumerate(labels)]
-
-    ranked = {
-        r.path: r
-        for r in rank_labels(
-            paths, labels, (sure + doubtful) / 2, rounds=[sure, doubtful]
-        )
-    }
+    paths, ranked = rank_rounds(labels, [sure, doubtful])
 
     assert ranked[paths[0]].agreed_probability == pytest.approx(0.4)
     assert ranked[paths[0]].suggested_probability == pytest.approx(0.65)
     assert ranked[paths[1]].agreed_probability == pytest.approx(0.9)
+
+
+def test_a_label_every_round_doubts_is_flagged():
+    # 10 classes of 40 clear images each, but two.
+    labels = np.repeat(np.arange(10), 40)
+    clear = np.full((400, 10), 0.02, np.float32)
+    clear[np.arange(400), labels] = 0.82
+    looks_like_3 = np.full(10, 0.04, np.float32)
+    looks_like_3[3] = 0.64
+    first, second = clear.copy(), clear.copy()
+    first[0] = second[0] = looks_like_3  # both rounds doubt image 0
+    first[40] = looks_like_3  # only one round doubts image 40
+    paths, ranked = rank_rounds(labels, [first, second])
+
+    assert ranked[paths[0]].given_at_most == pytest.approx(0.04)
+    assert ranked[paths[0]].flagged
+    assert ranked[paths[40]].given_at_most == pytest.approx(0.82)
+    assert ranked[paths[1]].given_at_most == pytest.approx(0.82)
+    assert not ranked[paths[1]].flagged

@@ -57,7 +57,7 @@ def test_no_probable_class_is_a_remove_not_a_relabel():
     assert suggestion(
         [found(LABEL_ISSUE, suggested_label="x")],
         {PATH: LabelEvidence(0.1, "x", 0.4)},
-    ) == [(REMOVE, 0.9, "x")]
+    ) == [(REMOVE, 0.6, "x")]
 
 
 def test_a_label_issue_near_a_copy_with_another_label_is_a_remove():
@@ -163,3 +163,23 @@ def test_a_relabel_is_only_as_sure_as_its_most_doubtful_round():
         [found(LABEL_ISSUE, suggested_label="x")],
         {PATH: LabelEvidence(0.02, "x", 0.93, agreed_probability=0.81)},
     ) == [(RELABEL, 0.81, "x")]
+
+
+def test_a_label_every_round_doubts_with_no_sure_class_is_a_remove():
+    # No class reaches a relabel's 0.7: the image looks like no class;
+    # its confidence is the chance that no class claims it, so the
+    # default accept threshold leaves it to a person.
+    doubted = LabelEvidence(0.05, "x", 0.6, given_at_most=0.08)
+    assert suggestion(
+        [found(LABEL_ISSUE, suggested_label="x")], {PATH: doubted}
+    ) == [(REMOVE, 0.4, "x")]
+    # A sure other class is still a relabel ...
+    assert suggestion(
+        [found(LABEL_ISSUE, suggested_label="x")],
+        {PATH: dataclasses.replace(doubted, suggested_probability=0.9)},
+    ) == [(RELABEL, 0.9, "x")]
+    # ... and a label some round believes is left for review.
+    assert suggestion(
+        [found(LABEL_ISSUE, suggested_label="x")],
+        {PATH: dataclasses.replace(doubted, given_at_most=0.3)},
+    ) == [(REVIEW, 0.95, "x")]

@@ -39,6 +39,7 @@ RANKING_COLUMNS = (
     "suggested_probability",
     "no_class",
     "agreed_probability",
+    "given_at_most",
 )
 
 
@@ -201,6 +202,7 @@ def _write_ranking(
                 f"{r.suggested_probability:.6f}",
                 int(r.no_class),
                 f"{r.agreed_probability:.6f}",
+                f"{r.given_at_most:.6f}",
             ]
         )
     with fileio.open(path, "w") as file:

@@ -14,6 +14,10 @@ from cleanlab.rank import get_label_quality_scores
 _FAR_OUT = 3.0
 # An image of several digits may still lean to one of them.
 NO_CLASS_MAX_GIVEN = 0.7
+# Every round gives the given label less than this: flagged, whatever
+# cleanlab's count. On dcai-roman cleanlab's count leaves out most
+# images the reviewers remove, which no class claims either.
+DOUBTED_GIVEN = 0.1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +35,8 @@ class RankedLabel:
     # The least probability of `suggested` in any round: a relabel is
     # only as sure as the round that doubts it most.
     agreed_probability: float = 0.0
+    # The most probability any round gives the given label.
+    given_at_most: float = 1.0
 
 
 def rank_labels(
@@ -43,9 +49,10 @@ def rank_labels(
     """Every image, most suspect first; with `atypicality` (one distance
     per image), an image beyond its far-out fence whose given label is
     not clear either (below NO_CLASS_MAX_GIVEN) is marked no_class, and
-    flagged. `rounds`, the probabilities of each round that
-    `probabilities` averages, give agreed_probability (default: the
-    average's own)."""
+    flagged; so is an image whose given label every round doubts (below
+    DOUBTED_GIVEN). `rounds`, the probabilities of each round that
+    `probabilities` averages, give agreed_probability and given_at_most
+    (default: the average's own)."""
     if len(paths) != len(labels) or len(labels) != len(probabilities):
         raise ValueError(
             f"{len(paths)} paths, {len(labels)} labels and"
@@ -68,9 +75,9 @@ def rank_labels(
         no_class = (atypicality > _far_out(atypicality)) & (
             given < NO_CLASS_MAX_GIVEN
         )
-    agreed = np.min(
-        [p[rows, suggested] for p in rounds or [probabilities]], axis=0
-    )
+    each_round = rounds or [probabilities]
+    agreed = np.min([p[rows, suggested] for p in each_round], axis=0)
+    given_at_most = np.max([p[rows, labels] for p in each_round], axis=0)
     order = np.argsort(quality, kind="stable")
     return [
         RankedLabel(
@@ -78,11 +85,14 @@ def rank_labels(
             given=int(labels[i]),
             suggested=int(suggested[i]),
             score=float(1.0 - quality[i]),
-            flagged=bool(flagged[i] or no_class[i]),
+            flagged=bool(
+                flagged[i] or no_class[i] or given_at_most[i] < DOUBTED_GIVEN
+            ),
             given_probability=float(given[i]),
             suggested_probability=float(probabilities[i, suggested[i]]),
             no_class=bool(no_class[i]),
             agreed_probability=float(agreed[i]),
+            given_at_most=float(given_at_most[i]),
         )
         for i in order
     ]

@@ -47,6 +47,9 @@ from components.quality_report.report_data import (
 RELABEL_PROBABILITY = 0.7
 # Below this for every class, an image looks like no class at all.
 NO_CLASS_PROBABILITY = 0.5
+# Every round gives the given label less than this, and no other class
+# is sure enough for a relabel: the image looks like no class.
+DOUBTED_GIVEN = 0.1
 _CERTAIN_REMOVALS = (BROKEN_FILE, BLANK)
 
 
@@ -60,6 +63,8 @@ class LabelEvidence:
     no_class: bool = False  # far from every class (the auditor's view)
     # The least probability of the suggested label in any round.
     agreed_probability: float | None = None
+    # The most probability of the given label in any round.
+    given_at_most: float | None = None
 
 
 def suggest_actions(
@@ -107,12 +112,13 @@ def _suggest(
     if LABEL_ISSUE not in issues or evidence is None:
         return REVIEW, max(_bounded(row.score) for row in rows), ""
     wrong = 1.0 - evidence.given_probability
-    if (
-        evidence.no_class
-        or evidence.suggested_probability < NO_CLASS_PROBABILITY
-        or any(_conflicting(row) for row in rows)
-    ):
+    # The chance that no class claims the image: a doubted label alone
+    # says nothing of whether another class fits it.
+    unclaimed = 1.0 - evidence.suggested_probability
+    if evidence.no_class or any(_conflicting(row) for row in rows):
         return REMOVE, wrong, ""
+    if evidence.suggested_probability < NO_CLASS_PROBABILITY:
+        return REMOVE, unclaimed, ""
     given = rows[0].given_label
     if (
         evidence.suggested_label != given
@@ -129,6 +135,9 @@ def _suggest(
     # that model's embedding (24 of the embedded digits' 54 flips).
     if any(row.issue == OUTLIER for row in rows):
         return REMOVE, wrong, ""
+    doubted = evidence.given_at_most
+    if doubted is not None and doubted < DOUBTED_GIVEN:
+        return REMOVE, unclaimed, ""
     return REVIEW, wrong, ""
 
 
