@@ -48,7 +48,12 @@ from components.duplicates.finding import (
     find_duplicates,
     normalised_pixels,
 )
-from components.example_tables import RawTable, read_raw, split_of
+from components.example_tables import (
+    RawTable,
+    read_raw,
+    sorted_by_path,
+    split_of,
+)
 from components.image_etl.etl import run_etl
 from components.label_issues.folds import FoldPlan, plan_folds
 from components.label_issues.ink_images import ink_crops
@@ -136,7 +141,9 @@ def main() -> None:
             images_per_shard=config.etl.images_per_shard,
             parallel_from_images=config.etl.parallel_from_images,
         )
-        table = read_raw([os.path.join(tmp, split) for split in SPLITS])
+        table = sorted_by_path(
+            read_raw([os.path.join(tmp, split) for split in SPLITS])
+        )
     class_names = sorted(set(table.label_names), key=_class_index(table))
     labels = table.labels
     plan = plan_folds(
@@ -268,7 +275,7 @@ def main() -> None:
 def _read_evidence(path: Path | None, paths: Sequence[str]) -> dict:
     """What an earlier run saved at `path`: the training run's seconds,
     and by (signal, round) its evidence and seconds, in the row order of
-    `paths` (the ETL's order varies from run to run)."""
+    `paths`, whatever order it was saved in."""
     if path is None or not path.exists():
         return {}
     saved = pickle.loads(path.read_bytes())
@@ -376,7 +383,7 @@ def pipeline_findings(
             suggested_probability=r.suggested_probability,
             no_class=r.no_class,
             agreed_probability=r.agreed_probability,
-            given_at_most=r.given_at_most,
+            doubted=r.doubted,
         )
         for r in ranked
     }

@@ -6,6 +6,7 @@ import dataclasses
 import math
 import os
 import posixpath
+from typing import TypeVar
 
 import numpy as np
 import tensorflow as tf
@@ -64,6 +65,30 @@ def split_dir(examples: Artifact, split: str) -> str:
 def split_of(path: str) -> str:
     """The ETL split folder an image came from: its path's first part."""
     return path.split("/", 1)[0]
+
+
+Table = TypeVar("Table", RawTable, PixelTable)
+
+
+def sorted_by_path(table: Table) -> Table:
+    """`table` with its rows in path order. The ETL's file order changes
+    from run to run; K-fold splits dealt over it would change too."""
+    order = np.argsort(table.paths, kind="stable")
+
+    def pick(column):
+        if isinstance(column, dict):
+            return {name: values[order] for name, values in column.items()}
+        if isinstance(column, list):
+            return [column[i] for i in order]
+        return column[order]
+
+    return dataclasses.replace(
+        table,
+        **{
+            field.name: pick(getattr(table, field.name))
+            for field in dataclasses.fields(table)
+        },
+    )
 
 
 def read_raw(split_dirs: list[str]) -> RawTable:

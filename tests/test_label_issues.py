@@ -312,6 +312,7 @@ def test_a_label_every_round_doubts_is_flagged():
     first[40] = looks_like_3  # only one round doubts image 40
     paths, ranked = rank_rounds(labels, [first, second])
 
+    # cleanlab's count of label errors leaves both out here.
     assert ranked[paths[0]].given_at_most == pytest.approx(0.04)
     assert ranked[paths[0]].flagged
     assert ranked[paths[40]].given_at_most == pytest.approx(0.82)

@@ -17,6 +17,7 @@ from components.embedded_dataset.digits import png_bytes, render_digit
 from components.example_tables import (
     read_pixels,
     read_raw,
+    sorted_by_path,
     split_of,
 )
 from components.image_etl.dataset_layout import SourceImage
@@ -304,6 +305,23 @@ def test_read_raw_reads_back_the_etl_records(etl_examples):
     with Image.open(io.BytesIO(table.pngs[1])) as image:
         decoded = np.asarray(image)
     np.testing.assert_array_equal(decoded, original)
+
+
+def test_sorted_by_path_keeps_each_row_whole(etl_examples):
+    # Read val before train: the file order a run may meet.
+    table = read_raw(etl_examples["dirs"][::-1])
+    assert table.paths[0] == "val/1/c.png"
+    by_path = sorted_by_path(table)
+    assert by_path.paths == sorted(table.paths)
+    for i, path in enumerate(by_path.paths):
+        row = table.paths.index(path)
+        assert by_path.labels[i] == table.labels[row]
+        assert by_path.label_names[i] == path.split("/")[1]
+        assert by_path.sha256[i] == table.sha256[row]
+        assert by_path.widths[i] == table.widths[row]
+        assert by_path.pngs[i] == table.pngs[row]
+        for name, values in by_path.properties.items():
+            assert values[i] == table.properties[name][row]
 
 
 def test_read_raw_of_a_folder_without_tfrecords_names_it(tmp_path):

@@ -169,7 +169,7 @@ def test_a_label_every_round_doubts_with_no_sure_class_is_a_remove():
     # No class reaches a relabel's 0.7: the image looks like no class;
     # its confidence is the chance that no class claims it, so the
     # default accept threshold leaves it to a person.
-    doubted = LabelEvidence(0.05, "x", 0.6, given_at_most=0.08)
+    doubted = LabelEvidence(0.05, "x", 0.6, doubted=True)
     assert suggestion(
         [found(LABEL_ISSUE, suggested_label="x")], {PATH: doubted}
     ) == [(REMOVE, 0.4, "x")]
@@ -181,5 +181,5 @@ def test_a_label_every_round_doubts_with_no_sure_class_is_a_remove():
     # ... and a label some round believes is left for review.
     assert suggestion(
         [found(LABEL_ISSUE, suggested_label="x")],
-        {PATH: dataclasses.replace(doubted, given_at_most=0.3)},
+        {PATH: dataclasses.replace(doubted, doubted=False)},
     ) == [(REVIEW, 0.95, "x")]

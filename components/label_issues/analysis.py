@@ -10,7 +10,12 @@ from collections.abc import Sequence
 import numpy as np
 from tfx.dsl.io import fileio
 
-from components.example_tables import read_pixels, read_raw, split_of
+from components.example_tables import (
+    read_pixels,
+    read_raw,
+    sorted_by_path,
+    split_of,
+)
 from components.label_issues.folds import plan_folds
 from components.label_issues.ink_images import ink_crops
 from components.label_issues.out_of_sample import (
@@ -39,7 +44,7 @@ RANKING_COLUMNS = (
     "suggested_probability",
     "no_class",
     "agreed_probability",
-    "given_at_most",
+    "doubted",
 )
 
 
@@ -92,13 +97,15 @@ def find_label_issues(
     spec = get_model_spec(model)
     started = time.monotonic()
     if method == AUDITOR:
-        table = read_raw(raw_split_dirs)
+        table = sorted_by_path(read_raw(raw_split_dirs))
         paths, labels = table.paths, table.labels
         inputs = ink_crops(table.pngs, AUDITOR_IMAGE_SIZE)
     else:
-        pixels = read_pixels(
-            transformed_split_dirs,
-            (spec.image_size, spec.image_size, spec.channels),
+        pixels = sorted_by_path(
+            read_pixels(
+                transformed_split_dirs,
+                (spec.image_size, spec.image_size, spec.channels),
+            )
         )
         paths, labels, inputs = pixels.paths, pixels.labels, pixels.images
     never_fit = np.array([split_of(p) in never_fit_folders for p in paths])
@@ -202,7 +209,7 @@ def _write_ranking(
                 f"{r.suggested_probability:.6f}",
                 int(r.no_class),
                 f"{r.agreed_probability:.6f}",
-                f"{r.given_at_most:.6f}",
+                int(r.doubted),
             ]
         )
     with fileio.open(path, "w") as file:

@@ -38,6 +38,11 @@ class RankedLabel:
     # The most probability any round gives the given label.
     given_at_most: float = 1.0
 
+    @property
+    def doubted(self) -> bool:
+        """Every round doubts the given label."""
+        return self.given_at_most < DOUBTED_GIVEN
+
 
 def rank_labels(
     paths: list[str],

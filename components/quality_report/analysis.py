@@ -229,7 +229,7 @@ def read_label_evidence(findings_dirs: list[str]) -> dict[str, LabelEvidence]:
                     suggested_probability=float(row["suggested_probability"]),
                     no_class=row.get("no_class") == "1",
                     agreed_probability=_number(row.get("agreed_probability")),
-                    given_at_most=_number(row.get("given_at_most")),
+                    doubted=row.get("doubted") == "1",
                 )
     return evidence
 

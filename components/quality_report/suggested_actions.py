@@ -12,12 +12,14 @@ duplicate's gets the same suggestion, decided from all of them together:
   label it also teaches both labels; `dcp fix` removes the train copy of
   a leak, never the test copy);
 - remove: a label issue that looks like no class: far from every class
-  in the auditor's embedding, or no class probable out of sample (the
-  largest below NO_CLASS_PROBABILITY), or a near-duplicate of an image
-  with another label, or, unless the evidence is confident in another
-  class (a relabel), an outlier in the trained model's embedding;
-  confidence is the out-of-sample probability that the given label is
-  wrong;
+  in the auditor's embedding, or a near-duplicate of an image with
+  another label (confidence: the out-of-sample probability that the
+  given label is wrong); or no class probable out of sample (the largest
+  below NO_CLASS_PROBABILITY), or, unless the evidence is confident in
+  another class (a relabel), a label every round doubts (confidence:
+  one minus the largest probability, the chance that no class claims
+  it); or, with the same exception, an outlier in the trained model's
+  embedding (the chance that the given label is wrong);
 - relabel: a label issue whose most probable class out of sample is
   another class, with at least RELABEL_PROBABILITY; confidence is the
   least probability any round of the evidence gives that class (on
@@ -47,9 +49,6 @@ from components.quality_report.report_data import (
 RELABEL_PROBABILITY = 0.7
 # Below this for every class, an image looks like no class at all.
 NO_CLASS_PROBABILITY = 0.5
-# Every round gives the given label less than this, and no other class
-# is sure enough for a relabel: the image looks like no class.
-DOUBTED_GIVEN = 0.1
 _CERTAIN_REMOVALS = (BROKEN_FILE, BLANK)
 
 
@@ -63,8 +62,8 @@ class LabelEvidence:
     no_class: bool = False  # far from every class (the auditor's view)
     # The least probability of the suggested label in any round.
     agreed_probability: float | None = None
-    # The most probability of the given label in any round.
-    given_at_most: float | None = None
+    # Every round doubts the given label (ranking.DOUBTED_GIVEN).
+    doubted: bool = False
 
 
 def suggest_actions(
@@ -135,8 +134,9 @@ def _suggest(
     # that model's embedding (24 of the embedded digits' 54 flips).
     if any(row.issue == OUTLIER for row in rows):
         return REMOVE, wrong, ""
-    doubted = evidence.given_at_most
-    if doubted is not None and doubted < DOUBTED_GIVEN:
+    # Doubted, and no other class sure enough for a relabel: the image
+    # looks like no class.
+    if evidence.doubted:
         return REMOVE, unclaimed, ""
     return REVIEW, wrong, ""
 
