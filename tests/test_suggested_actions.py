@@ -49,7 +49,7 @@ def test_a_confident_other_class_is_a_relabel():
     assert suggestion(
         [found(LABEL_ISSUE, suggested_label="x")],
         {PATH: LabelEvidence(0.02, "x", 0.93)},
-    ) == [(RELABEL, 0.93, "x")]
+    ) == [(RELABEL, 0.98, "x")]
 
 
 def test_no_probable_class_is_a_remove_not_a_relabel():
@@ -57,7 +57,7 @@ def test_no_probable_class_is_a_remove_not_a_relabel():
     assert suggestion(
         [found(LABEL_ISSUE, suggested_label="x")],
         {PATH: LabelEvidence(0.1, "x", 0.4)},
-    ) == [(REMOVE, 0.6, "x")]
+    ) == [(REMOVE, 0.9, "x")]
 
 
 def test_a_label_issue_near_a_copy_with_another_label_is_a_remove():
@@ -158,26 +158,30 @@ def test_order_and_other_images_are_kept():
     assert [f.suggested_action for f in suggested] == [REVIEW, RELABEL]
 
 
-def test_a_relabel_is_only_as_sure_as_its_most_doubtful_round():
+def test_a_change_is_only_as_sure_as_the_round_that_believes_the_label_most():
+    # The rounds' mean gives the label 0.02, one round 0.2: the label is
+    # wrong with 0.8 at least, however sure the new class is.
+    evidence = LabelEvidence(0.02, "x", 0.93, given_at_most=0.2)
+    assert suggestion(
+        [found(LABEL_ISSUE, suggested_label="x")], {PATH: evidence}
+    ) == [(RELABEL, 0.8, "x")]
     assert suggestion(
         [found(LABEL_ISSUE, suggested_label="x")],
-        {PATH: LabelEvidence(0.02, "x", 0.93, agreed_probability=0.81)},
-    ) == [(RELABEL, 0.81, "x")]
+        {PATH: dataclasses.replace(evidence, suggested_probability=0.4)},
+    ) == [(REMOVE, 0.8, "x")]
 
 
 def test_a_label_every_round_doubts_with_no_sure_class_is_a_remove():
-    # No class reaches a relabel's 0.7: the image looks like no class;
-    # its confidence is the chance that no class claims it, so the
-    # default accept threshold leaves it to a person.
+    # No class reaches a relabel's 0.7: the image looks like no class.
     doubted = LabelEvidence(0.05, "x", 0.6, doubted=True)
     assert suggestion(
         [found(LABEL_ISSUE, suggested_label="x")], {PATH: doubted}
-    ) == [(REMOVE, 0.4, "x")]
+    ) == [(REMOVE, 0.95, "x")]
     # A sure other class is still a relabel ...
     assert suggestion(
         [found(LABEL_ISSUE, suggested_label="x")],
         {PATH: dataclasses.replace(doubted, suggested_probability=0.9)},
-    ) == [(RELABEL, 0.9, "x")]
+    ) == [(RELABEL, 0.95, "x")]
     # ... and a label some round believes is left for review.
     assert suggestion(
         [found(LABEL_ISSUE, suggested_label="x")],

@@ -45,6 +45,7 @@ RANKING_COLUMNS = (
     "no_class",
     "agreed_probability",
     "doubted",
+    "given_at_most",
 )
 
 
@@ -210,6 +211,7 @@ def _write_ranking(
                 int(r.no_class),
                 f"{r.agreed_probability:.6f}",
                 int(r.doubted),
+                f"{r.given_at_most:.6f}",
             ]
         )
     with fileio.open(path, "w") as file:
