@@ -124,6 +124,13 @@ def main() -> None:
         " run's time: saved there when absent, else read from it instead"
         " of training, to score rule changes in seconds",
     )
+    parser.add_argument(
+        "--seed-offset",
+        type=int,
+        default=0,
+        help="added to the seeds of the folds and of the signals' training,"
+        " to measure how much the figures move with them",
+    )
     args = parser.parse_args()
     if not REVIEW.exists():
         print(f"{REVIEW} is absent: nothing to benchmark.")
@@ -158,6 +165,7 @@ def main() -> None:
             review[p]["issue"] == "1" for p in table.paths if p in review
         ),
         "folds": len(plan.folds),
+        "seed_offset": args.seed_offset,
     }
     fixed_inputs = decode_and_resize(
         tf.constant(table.pngs), spec.image_size, spec.channels
@@ -198,12 +206,12 @@ def main() -> None:
                             labels,
                             class_names,
                             folds=folds or config.quality.folds,
-                            seed=spec.seed + r,
+                            seed=spec.seed + args.seed_offset + r,
                         ),
                         spec=spec,
                         num_classes=len(class_names),
                         epochs=epochs,
-                        seed=spec.seed + r,
+                        seed=spec.seed + args.seed_offset + r,
                     )
                 )
                 saved[(name, r)] = (

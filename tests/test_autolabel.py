@@ -276,6 +276,9 @@ def labelled(tmp_path_factory) -> dict:
             str(threshold),
             "--name",
             "digits",
+            # The copy, not the folder the run read.
+            "--data",
+            str(repo / "raw"),
         ]
     )
     printed = io.StringIO()

@@ -16,7 +16,12 @@ from PIL import Image
 from components.embedded_dataset.digits import png_bytes
 from components.image_etl import image_records
 from components.image_etl.dataset_layout import DatasetError
-from components.image_etl.etl import run_etl
+from components.image_etl.etl import (
+    EtlOutputError,
+    read_classes,
+    read_data_dir,
+    run_etl,
+)
 from components.image_etl.image_properties import image_properties
 from models import features
 from tests.conftest import IN_PROCESS_BEAM, REPO, save
@@ -149,6 +154,21 @@ def test_every_file_is_accounted_for(mixed_folder, tmp_path):
     photo_row = next(r for r in manifest if r["path"] == "val/photo/photo.jpg")
     assert photo_row["source_format"] == "JPEG"
     assert photo_row["split"] == "val"
+
+
+def test_the_output_names_its_classes_and_the_folder_it_came_from(
+    mixed_folder, tmp_path
+):
+    root, expected = mixed_folder
+    output = tmp_path / "out"
+    run(root, output)
+    assert read_classes(str(output)) == sorted(
+        {path.split("/")[1] for path in expected}
+    )
+    # What `dcp autolabel` adds images to, by default.
+    assert read_data_dir(str(output)) == str(root)
+    with pytest.raises(EtlOutputError, match=r"summary\.json: not found"):
+        read_data_dir(str(tmp_path / "never-made"))
 
 
 def test_a_label_map_relabels_the_examples_and_keeps_the_folder(

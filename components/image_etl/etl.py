@@ -214,14 +214,24 @@ class EtlOutputError(ValueError):
 def read_classes(data_root: str) -> list[str]:
     """The class names of the ETL output `data_root`, in label order, as
     run_etl wrote them to classes.json."""
-    path = posixpath.join(data_root, CLASSES_FILE)
+    return list(_read_output_json(data_root, CLASSES_FILE))
+
+
+def read_data_dir(data_root: str) -> str:
+    """The image folder that the ETL output `data_root` was converted
+    from, as run_etl recorded it in summary.json."""
+    return str(_read_output_json(data_root, SUMMARY_FILE)["data_dir"])
+
+
+def _read_output_json(data_root: str, name: str) -> Any:
+    path = posixpath.join(data_root, name)
     try:
         if not fileio.exists(path):
             raise EtlOutputError(
                 f"{path}: not found; run `dcp etl` first to convert the images"
             )
         with fileio.open(path, "r") as file:
-            return list(json.load(file))
+            return json.load(file)
     except tf.errors.OpError as error:
         # The first line says why, e.g. "Could not resolve host".
         reason = error.message.splitlines()[0]

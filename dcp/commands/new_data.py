@@ -35,7 +35,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     autolabel.add_argument(
         "--data",
         metavar="DATA_DIR",
-        help="raw image folder to add to (default: etl.data in params.yaml)",
+        help="raw image folder to add to (default: the one the run's ETL"
+        " output was converted from)",
     )
     autolabel.add_argument(
         "--output",
@@ -71,7 +72,7 @@ def _autolabel(
 ) -> None:
     from tfx import v1 as tfx
 
-    from components.image_etl.etl import read_classes
+    from components.image_etl.etl import read_classes, read_data_dir
     from iteration.new_data.autolabel import autolabel_folder
     from iteration.new_data.finished_run import finished_run
     from pipeline.run_results import run_data_root
@@ -89,7 +90,7 @@ def _autolabel(
         Path(args.folder),
         run=run,
         class_names=read_classes(data_root),
-        data_dir=Path(args.data or config.etl.data),
+        data_dir=Path(args.data or read_data_dir(data_root)),
         threshold=(
             config.autolabel.threshold
             if args.threshold is None
