@@ -390,6 +390,7 @@ def pipeline_findings(
             suggested_label=class_names[r.suggested],
             suggested_probability=r.suggested_probability,
             no_class=r.no_class,
+            agreed_probability=r.agreed_probability,
             doubted=r.doubted,
             given_at_most=r.given_at_most,
         )

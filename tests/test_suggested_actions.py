@@ -171,6 +171,18 @@ def test_a_change_is_only_as_sure_as_the_round_that_believes_the_label_most():
     ) == [(REMOVE, 0.8, "x")]
 
 
+def test_a_relabel_is_no_surer_than_the_round_least_sure_of_its_class():
+    evidence = LabelEvidence(0.0, "x", 0.93, agreed_probability=0.9)
+    assert suggestion(
+        [found(LABEL_ISSUE, suggested_label="x")], {PATH: evidence}
+    ) == [(RELABEL, 1.0, "x")]
+    # One round gives the new class 0.85: the relabel is as sure as that.
+    assert suggestion(
+        [found(LABEL_ISSUE, suggested_label="x")],
+        {PATH: dataclasses.replace(evidence, agreed_probability=0.85)},
+    ) == [(RELABEL, 0.85, "x")]
+
+
 def test_a_label_every_round_doubts_with_no_sure_class_is_a_remove():
     # No class reaches a relabel's 0.7: the image looks like no class.
     doubted = LabelEvidence(0.05, "x", 0.6, doubted=True)

@@ -228,6 +228,7 @@ def read_label_evidence(findings_dirs: list[str]) -> dict[str, LabelEvidence]:
                     suggested_label=row["suggested_label"],
                     suggested_probability=float(row["suggested_probability"]),
                     no_class=row.get("no_class") == "1",
+                    agreed_probability=_number(row.get("agreed_probability")),
                     doubted=row.get("doubted") == "1",
                     given_at_most=_number(row.get("given_at_most")),
                 )
