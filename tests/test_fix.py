@@ -272,7 +272,7 @@ def test_accepting_suggestions_keeps_eval_fixed(repo):
         "val/0/004.png: split val is held fixed"
     ]
     assert [why for _, why in result.left_for_review] == [
-        "train/0/002.png: relabel at confidence 0.80, below 0.9",
+        "train/0/002.png: relabel at confidence 0.800, below 0.9",
         "train/1/101.png: suggested review",  # outliers need a person
     ]
     assert snapshot(images / "val") == val_before

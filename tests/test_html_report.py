@@ -282,8 +282,8 @@ def test_label_issues_sorted_by_score_with_escaped_labels(parsed):
     assert [row[6] for row in rows] == ["0.9300", "0.6100", "0.0712"]
     # the suggested action, with the new label escaped, and its confidence
     assert [row[4:6] for row in rows] == [
-        [f"relabel to {EVIL}", "0.97"],
-        ["remove", "0.80"],
+        [f"relabel to {EVIL}", "0.970"],
+        ["remove", "0.800"],
         ["", ""],
     ]
 

@@ -332,7 +332,7 @@ _FINDING_TAIL: list[Column[Finding]] = [
         "confidence",
         "Confidence",
         lambda f: f.confidence if f.suggested_action else None,
-        ".2f",
+        ".3f",  # as issues.csv gives it to `dcp fix`
     ),
     number("score", "Score", lambda f: f.score, ".4f"),
 ]

@@ -134,7 +134,7 @@ def _why_not_accepted(row: Mapping[str, str], min_confidence: float) -> str:
     confidence = _number(row.get("confidence", ""))
     if confidence < min_confidence:
         return (
-            f"{path}: {suggestion} at confidence {confidence:.2f},"
+            f"{path}: {suggestion} at confidence {row['confidence']},"
             f" below {min_confidence}"
         )
     return ""
