@@ -259,6 +259,9 @@ def main() -> None:
     if chosen not in probabilities:
         chosen = next(iter(probabilities))
     results["suggestions_from"] = chosen
+    results["ranking_limits"] = ranking_limits(
+        table, labels, probabilities[chosen], plan, review
+    )
     distances = [
         e.atypicality for e in evidence[chosen] if e.atypicality is not None
     ]
@@ -339,6 +342,47 @@ def score_ranking(
         "accuracy": round(
             float((probabilities[judged].argmax(1) == labels[judged]).mean()),
             3,
+        ),
+    }
+
+
+def ranking_limits(
+    table: RawTable,
+    labels: np.ndarray,
+    probabilities: np.ndarray,
+    plan: FoldPlan,
+    review: dict,
+) -> dict:
+    """What no accept policy can beat on this ranking, even one that took
+    the most suspect reviewed images in order and always chose the
+    reviewers' own action: how many images it must change to cover 40%
+    of their issues, how many of those they keep, and the most issues
+    it covers while at most 5% of its changes touch a kept image. And how
+    many of the reviewers' removes keep their given label above 0.5 out
+    of sample, which no label-agreement signal can flag."""
+    judged = np.flatnonzero(plan.judged)
+    ranked = rank_labels(
+        [table.paths[i] for i in judged], labels[judged], probabilities[judged]
+    )
+    reviewed = [r for r in ranked if r.path in review]
+    issues = np.cumsum([review[r.path]["issue"] == "1" for r in reviewed])
+    kept = np.arange(1, len(reviewed) + 1) - issues
+    total = int(issues[-1])
+    covering = int(np.argmax(issues >= 0.4 * total)) + 1
+    safe = np.flatnonzero(kept <= 0.05 * np.arange(1, len(reviewed) + 1))
+    return {
+        "images_to_cover_40%_of_issues": covering,
+        "of_which_kept": int(kept[covering - 1]),
+        "most_issues_covered_at_5%_kept": int(issues[safe[-1]])
+        if len(safe)
+        else 0,
+        "issues": total,
+        "their_removes_given_label_above_half": sum(
+            review[r.path]["action"] == "remove" and r.given_probability > 0.5
+            for r in reviewed
+        ),
+        "their_removes": sum(
+            review[r.path]["action"] == "remove" for r in reviewed
         ),
     }
 

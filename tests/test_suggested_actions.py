@@ -45,19 +45,26 @@ def suggestion(findings, evidence=None) -> list[tuple[str, float, str]]:
     ]
 
 
+def label_issue_suggestion(
+    evidence: LabelEvidence,
+) -> list[tuple[str, float, str]]:
+    """The suggestion for PATH's label issue, whose evidence points to x."""
+    return suggestion(
+        [found(LABEL_ISSUE, suggested_label="x")], {PATH: evidence}
+    )
+
+
 def test_a_confident_other_class_is_a_relabel():
-    assert suggestion(
-        [found(LABEL_ISSUE, suggested_label="x")],
-        {PATH: LabelEvidence(0.02, "x", 0.93)},
-    ) == [(RELABEL, 0.98, "x")]
+    assert label_issue_suggestion(LabelEvidence(0.02, "x", 0.93)) == [
+        (RELABEL, 0.98, "x")
+    ]
 
 
 def test_no_probable_class_is_a_remove_not_a_relabel():
     # the most probable class has 40%: the image looks like no class
-    assert suggestion(
-        [found(LABEL_ISSUE, suggested_label="x")],
-        {PATH: LabelEvidence(0.1, "x", 0.4)},
-    ) == [(REMOVE, 0.9, "x")]
+    assert label_issue_suggestion(LabelEvidence(0.1, "x", 0.4)) == [
+        (REMOVE, 0.9, "x")
+    ]
 
 
 def test_a_label_issue_near_a_copy_with_another_label_is_a_remove():
@@ -107,10 +114,9 @@ def test_an_embedding_outlier_is_a_remove_unless_another_class_is_sure():
 
 
 def test_weak_evidence_is_left_for_review():
-    assert suggestion(
-        [found(LABEL_ISSUE, suggested_label="x")],
-        {PATH: LabelEvidence(0.35, "x", 0.6)},
-    ) == [(REVIEW, 0.65, "x")]
+    assert label_issue_suggestion(LabelEvidence(0.35, "x", 0.6)) == [
+        (REVIEW, 0.65, "x")
+    ]
 
 
 def test_no_relabel_to_the_label_it_already_has():
@@ -162,40 +168,30 @@ def test_a_change_is_only_as_sure_as_the_round_that_believes_the_label_most():
     # The rounds' mean gives the label 0.02, one round 0.2: the label is
     # wrong with 0.8 at least, however sure the new class is.
     evidence = LabelEvidence(0.02, "x", 0.93, given_at_most=0.2)
-    assert suggestion(
-        [found(LABEL_ISSUE, suggested_label="x")], {PATH: evidence}
-    ) == [(RELABEL, 0.8, "x")]
-    assert suggestion(
-        [found(LABEL_ISSUE, suggested_label="x")],
-        {PATH: dataclasses.replace(evidence, suggested_probability=0.4)},
+    assert label_issue_suggestion(evidence) == [(RELABEL, 0.8, "x")]
+    assert label_issue_suggestion(
+        dataclasses.replace(evidence, suggested_probability=0.4)
     ) == [(REMOVE, 0.8, "x")]
 
 
 def test_a_relabel_is_no_surer_than_the_round_least_sure_of_its_class():
     evidence = LabelEvidence(0.0, "x", 0.93, agreed_probability=0.9)
-    assert suggestion(
-        [found(LABEL_ISSUE, suggested_label="x")], {PATH: evidence}
-    ) == [(RELABEL, 1.0, "x")]
+    assert label_issue_suggestion(evidence) == [(RELABEL, 1.0, "x")]
     # One round gives the new class 0.85: the relabel is as sure as that.
-    assert suggestion(
-        [found(LABEL_ISSUE, suggested_label="x")],
-        {PATH: dataclasses.replace(evidence, agreed_probability=0.85)},
+    assert label_issue_suggestion(
+        dataclasses.replace(evidence, agreed_probability=0.85)
     ) == [(RELABEL, 0.85, "x")]
 
 
 def test_a_label_every_round_doubts_with_no_sure_class_is_a_remove():
     # No class reaches a relabel's 0.7: the image looks like no class.
     doubted = LabelEvidence(0.05, "x", 0.6, doubted=True)
-    assert suggestion(
-        [found(LABEL_ISSUE, suggested_label="x")], {PATH: doubted}
-    ) == [(REMOVE, 0.95, "x")]
+    assert label_issue_suggestion(doubted) == [(REMOVE, 0.95, "x")]
     # A sure other class is still a relabel ...
-    assert suggestion(
-        [found(LABEL_ISSUE, suggested_label="x")],
-        {PATH: dataclasses.replace(doubted, suggested_probability=0.9)},
+    assert label_issue_suggestion(
+        dataclasses.replace(doubted, suggested_probability=0.9)
     ) == [(RELABEL, 0.95, "x")]
     # ... and a label some round believes is left for review.
-    assert suggestion(
-        [found(LABEL_ISSUE, suggested_label="x")],
-        {PATH: dataclasses.replace(doubted, doubted=False)},
+    assert label_issue_suggestion(
+        dataclasses.replace(doubted, doubted=False)
     ) == [(REVIEW, 0.95, "x")]
