@@ -34,8 +34,13 @@ def code_fingerprint(entry_module: str, root: Path = _ROOT) -> str:
     return digest.hexdigest()[:16]
 
 
-def imported_modules(entry_module: str, root: Path = _ROOT) -> set[Path]:
-    """The files of `entry_module` and of the packages' modules it
+def imported_modules(
+    entry_module: str,
+    root: Path = _ROOT,
+    *,
+    packages: tuple[str, ...] = _PACKAGES,
+) -> set[Path]:
+    """The files of `entry_module` and of the `packages`' modules it
     imports, directly or not, with the packages' __init__.py files that
     importing them runs and the data files of those packages."""
     own = root.joinpath(*entry_module.split("."))
@@ -46,18 +51,18 @@ def imported_modules(entry_module: str, root: Path = _ROOT) -> set[Path]:
     found: set[Path] = set()
     pending = [entry_module]
     while pending:
-        for path in _files_of(pending.pop(), root):
+        for path in _files_of(pending.pop(), root, packages):
             if path not in found:
                 found.add(path)
                 pending += _imports(path)
     return found
 
 
-def _files_of(name: str, root: Path) -> list[Path]:
+def _files_of(name: str, root: Path, packages: tuple[str, ...]) -> list[Path]:
     """The module `name` (a file or a package), if ours, the
     __init__.py of each package above it and their data files."""
     parts = name.split(".")
-    if parts[0] not in _PACKAGES:
+    if parts[0] not in packages:
         return []
     files = [
         root.joinpath(*parts[:depth], "__init__.py")
