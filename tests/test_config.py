@@ -1,18 +1,31 @@
-from typing import get_args
+import dataclasses
+from typing import get_args, get_type_hints
 
 import pytest
 import yaml
 
+from components.settings import PathParam
 from dcp.config import ConfigError, load_config
 from tests.conftest import REPO
 
 
-def test_reads_the_projects_params():
+def test_reads_every_value_of_the_projects_params(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # paths do not depend on where dcp runs
+    raw = yaml.safe_load((REPO / "params.yaml").read_text())
     config = load_config(REPO / "params.yaml")
-    assert config.etl.splits == ("train", "val", "test")
-    assert config.etl.on_bad_file == "skip"
-    assert "--runner=DirectRunner" in config.etl.beam_args
-    assert config.prepare.defects.label_flip_fraction == 0.05
+    for section, values in raw.items():
+        loaded = getattr(config, section)
+        kinds = get_type_hints(type(loaded), include_extras=True)
+        for key, value in values.items():
+            got, where = getattr(loaded, key), f"{section}.{key}"
+            if kinds[key] == PathParam:
+                assert got == str(REPO / value), where
+            elif dataclasses.is_dataclass(got):
+                assert dataclasses.asdict(got) == value, where
+            elif isinstance(value, list):
+                assert got == tuple(value), where
+            else:
+                assert got == value or (got, value) == ({}, None), where
 
 
 def edited_params(tmp_path, edit):

@@ -1,3 +1,4 @@
+import tensorflow as tf
 import tensorflow_model_analysis as tfma
 
 from components.quality_report.evaluation_results import ACCURACY
@@ -35,4 +36,14 @@ def test_slices_by_label_and_every_property_bucket():
         if spec.HasField("binarize")
     ]
     assert [list(ids) for ids in binarized] == [[0, 1, 2]]
-    assert ACCURACY == "sparse_categorical_accuracy"
+
+
+def test_the_summary_reads_the_key_the_accuracy_metric_writes():
+    config = eval_config(3, min_accuracy=0.5, max_accuracy_drop=0.01)
+    (accuracy,) = (
+        metric
+        for spec in config.metrics_specs
+        for metric in spec.metrics
+        if "Accuracy" in metric.class_name
+    )
+    assert getattr(tf.keras.metrics, accuracy.class_name)().name == ACCURACY
