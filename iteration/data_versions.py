@@ -7,18 +7,24 @@ dataset, `data/raw` of `prepare`) or tracked by its own `.dvc` file
 (`dvc add`); a folder tracked by neither gets a `.dvc` file.
 """
 
+import contextlib
 import csv
 import dataclasses
 import datetime
 import json
+import os
 import re
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import yaml
+
+from iteration import version_journal
+from iteration.dataset_lock import dataset_lock
+from iteration.version_journal import Journal, crash_point
 
 TAG_PREFIX = "data-v"
 # Every change of every version, inside the folder, so it is versioned
@@ -62,6 +68,20 @@ class _Tracking:
         return self.pointer == "dvc.lock"
 
 
+@contextlib.contextmanager
+def sole_writer(
+    data_dir: str | Path, *, wait: float | None = None
+) -> Iterator[None]:
+    """Hold the lock of the folder's repository (see dataset_lock), and
+    first finish or roll back a change that a killed command left."""
+    tracking = _tracking(Path(data_dir))
+    with dataset_lock(tracking.root, Path(data_dir), wait=wait):
+        recovered = recover(tracking.root)
+        if recovered:
+            print(recovered, file=sys.stderr)
+        yield
+
+
 def ensure_recorded(data_dir: str | Path, *, changelog: str | Path) -> str:
     """Call before changing the folder: record the data as found as a
     data version, unless it is one already; return its tag."""
@@ -73,36 +93,41 @@ def ensure_recorded(data_dir: str | Path, *, changelog: str | Path) -> str:
             tracking, (tracking.root / tracking.pointer).read_text()
         ):
             return latest
-    return _commit_version(
-        tracking,
-        command="the data as found",
-        changes=(),
-        changelog=Path(changelog),
-    ).tag
+    version, _ = _commit_version(
+        tracking, command="the data as found", changelog=Path(changelog)
+    )
+    return version.tag
 
 
-def record_version(
+def record_change(
     data_dir: str | Path,
     *,
     command: str,
-    changes: Sequence[Change],
     changelog: str | Path,
-) -> DataVersion:
-    """Call after changing the folder: DVC records its new state, the
-    changes go to changes.csv and the changelog, and git commits and
-    tags it as the next data version."""
+    change: Callable[[], Sequence[Change]],
+    moves: Sequence[tuple[str, str]] = (),
+    added: Sequence[str] = (),
+    appended: Sequence[str] = (),
+) -> tuple[DataVersion, list[Change]]:
+    """Make the change `change` does and record it as the next data
+    version: DVC records the folder, the changes go to changes.csv and
+    the changelog, git commits and tags it. `moves` (from, to), `added`
+    and `appended` (files it appends to) name, relative to the folder,
+    every file `change` touches, so that a killed change rolls back."""
     return _commit_version(
         _tracking(Path(data_dir)),
         command=command,
-        changes=changes,
         changelog=Path(changelog),
+        change=change,
+        moves=moves,
+        added=added,
+        appended=appended,
     )
 
 
 def next_tag(data_dir: str | Path) -> str:
     """The tag the next recorded version of the folder will get."""
-    tags = _version_tags(_tracking(Path(data_dir)).root)
-    return f"{TAG_PREFIX}{_number(tags[-1]) + 1 if tags else 1}"
+    return _next_tag(_tracking(Path(data_dir)).root)
 
 
 def versions(data_dir: str | Path) -> list[str]:
@@ -128,19 +153,61 @@ def restore_version(
             f" bring back the last version with `dvc checkout"
             f" {tracking.target}`"
         )
-    pointer = tracking.root / tracking.pointer
-    current = pointer.read_text()
-    # DVC checks out what the pointer says: point it at `tag` for the
-    # checkout, then back, and record the restored files as new.
-    pointer.write_text(
-        _with_data_hash(tracking, current, _git_show(tracking, tag))
+
+    def check_out() -> Sequence[Change]:
+        pointer = tracking.root / tracking.pointer
+        current = pointer.read_text()
+        # DVC checks out what the pointer says: point it at `tag` for the
+        # checkout, then back, and record the restored files as new.
+        pointer.write_text(
+            _with_data_hash(tracking, current, _git_show(tracking, tag))
+        )
+        try:
+            _run(tracking.root, "dvc", "checkout", "--force", tracking.target)
+        finally:
+            pointer.write_text(current)
+        return ()
+
+    version, _ = _commit_version(
+        tracking,
+        command=command,
+        changelog=Path(changelog),
+        change=check_out,
+        checkout=True,
     )
-    try:
-        _run(tracking.root, "dvc", "checkout", "--force", tracking.target)
-    finally:
-        pointer.write_text(current)
-    return _commit_version(
-        tracking, command=command, changes=(), changelog=Path(changelog)
+    return version
+
+
+def recover(root: Path) -> str | None:
+    """Finish or roll back the change a killed command left in `root`
+    (see version_journal); say what was done, None if nothing was left.
+    Finished: its commit exists, so the tag is added. Rolled back: the
+    moved files go back, the added ones go, appended files and the
+    pointer are as before, so the folder is its last version again."""
+    journal = version_journal.read(root)
+    if journal is None:
+        return None
+    if journal.tag in _version_tags(root):
+        outcome = "it was recorded"
+    elif commit := _commit_of(root, journal):
+        _run(
+            root,
+            "git",
+            "tag",
+            "-a",
+            journal.tag,
+            commit,
+            "-m",
+            journal.message,
+        )
+        outcome = "its commit is tagged now"
+    else:
+        _roll_back(root, journal)
+        outcome = "rolled back, the data is its last version again"
+    version_journal.delete(root)
+    return (
+        f"recovered the interrupted {journal.tag} of {journal.data_dir}:"
+        f" {outcome}"
     )
 
 
@@ -148,38 +215,57 @@ def _commit_version(
     tracking: _Tracking,
     *,
     command: str,
-    changes: Sequence[Change],
     changelog: Path,
-) -> DataVersion:
-    tags = _version_tags(tracking.root)
-    tag = f"{TAG_PREFIX}{_number(tags[-1]) + 1 if tags else 1}"
-    data_dir = tracking.root / tracking.out
+    change: Callable[[], Sequence[Change]] = lambda: (),
+    moves: Sequence[tuple[str, str]] = (),
+    added: Sequence[str] = (),
+    appended: Sequence[str] = (),
+    checkout: bool = False,
+) -> tuple[DataVersion, list[Change]]:
+    """`checkout`: `change` is a `dvc checkout` of the folder, rolled
+    back by another one."""
+    root, out = tracking.root, tracking.out
+    changelog = _checked_changelog(tracking, changelog)
+    tracked = [tracking.pointer, changelog.relative_to(root).as_posix()]
+    if not tracking.is_stage_output:
+        tracked.append((Path(out).parent / ".gitignore").as_posix())
+    tag = _next_tag(root)
+    pointer = root / tracking.pointer
+    version_journal.write(
+        root,
+        Journal(
+            tag=tag,
+            message=f"{tag}: {command}",
+            head=_head(root),
+            data_dir=out,
+            moves=tuple(moves),
+            added=tuple(added),
+            sizes=version_journal.file_sizes(
+                root,
+                [f"{out}/{name}" for name in (CHANGES_FILE, *appended)]
+                + tracked[1:],
+            ),
+            pointer=tracking.pointer,
+            pointer_text=pointer.read_text() if pointer.is_file() else None,
+            checkout=tracking.target if checkout else "",
+        ),
+    )
+    crash_point("after-journal")
+    changes = list(change())
+    crash_point("after-moves")
     if changes:
-        _append_changes(data_dir / CHANGES_FILE, tag, changes)
+        _append_changes(root / out / CHANGES_FILE, tag, changes)
     if tracking.is_stage_output:
-        stage = tracking.target
-        _run(tracking.root, "dvc", "commit", "--force", "--quiet", stage)
-        tracked = [tracking.pointer]
+        _run(root, "dvc", "commit", "--force", "--quiet", tracking.target)
     else:
-        _run(tracking.root, "dvc", "add", "--quiet", tracking.out)
-        tracked = [
-            tracking.pointer,
-            str(Path(tracking.out).parent / ".gitignore"),
-        ]
-    changelog = tracking.root / changelog  # unless absolute
-    if not changelog.resolve().is_relative_to(tracking.root.resolve()):
-        raise ValueError(
-            f"the changelog {changelog} is outside the repository"
-            f" {tracking.root} of {tracking.out}: give fix.changelog"
-            " relative to that repository"
-        )
-    _append_changelog(changelog, tag, command, changes, tracking.out)
-    tracked.append(str(changelog.relative_to(tracking.root)))
-    tracked = [path for path in tracked if (tracking.root / path).exists()]
+        _run(root, "dvc", "add", "--quiet", out)
+    crash_point("after-dvc")
+    _append_changelog(changelog, tag, command, changes, out)
+    tracked = [path for path in tracked if (root / path).exists()]
     summary = _summary(changes)
-    _run(tracking.root, "git", "add", "--", *tracked)
+    _run(root, "git", "add", "--", *tracked)
     _run(
-        tracking.root,
+        root,
         "git",
         "commit",
         "--quiet",
@@ -189,9 +275,81 @@ def _commit_version(
         "--",
         *tracked,
     )
-    _run(tracking.root, "git", "tag", "-a", tag, "-m", f"{tag}: {command}")
-    commit = _run(tracking.root, "git", "rev-parse", "HEAD").strip()
-    return DataVersion(tag=tag, commit=commit)
+    crash_point("after-commit")
+    _run(root, "git", "tag", "-a", tag, "-m", f"{tag}: {command}")
+    version_journal.delete(root)
+    commit = _run(root, "git", "rev-parse", "HEAD").strip()
+    return DataVersion(tag=tag, commit=commit), changes
+
+
+def _checked_changelog(tracking: _Tracking, changelog: Path) -> Path:
+    changelog = tracking.root / changelog  # unless absolute
+    if not changelog.resolve().is_relative_to(tracking.root.resolve()):
+        raise ValueError(
+            f"the changelog {changelog} is outside the repository"
+            f" {tracking.root} of {tracking.out}: give fix.changelog"
+            " relative to that repository"
+        )
+    return tracking.root / changelog.resolve().relative_to(
+        tracking.root.resolve()
+    )
+
+
+def _roll_back(root: Path, journal: Journal) -> None:
+    folder = root / journal.data_dir
+    for source, target in reversed(journal.moves):
+        if (folder / target).exists() and not (folder / source).exists():
+            (folder / source).parent.mkdir(parents=True, exist_ok=True)
+            (folder / target).rename(folder / source)
+            _remove_empty_folders(folder, (folder / target).parent)
+    for path in journal.added:
+        (folder / path).unlink(missing_ok=True)
+        _remove_empty_folders(folder, (folder / path).parent)
+    for path, size in journal.sizes.items():
+        if size is None:
+            (root / path).unlink(missing_ok=True)
+        elif (root / path).exists():
+            os.truncate(root / path, size)
+    pointer = root / journal.pointer
+    if journal.pointer_text is None:
+        pointer.unlink(missing_ok=True)
+    else:
+        pointer.write_text(journal.pointer_text)
+    if journal.head:  # `git add` may have staged them
+        in_git = [p for p in journal.sizes if (root / p).exists()]
+        in_git = [journal.pointer, *in_git]
+        _run(root, "git", "reset", "--quiet", "HEAD", "--", *in_git)
+    if journal.checkout and journal.pointer_text is not None:
+        _run(root, "dvc", "checkout", "--force", journal.checkout)
+
+
+def _remove_empty_folders(top: Path, folder: Path) -> None:
+    """Remove `folder` and its parents below `top` while they are empty:
+    the rollback leaves no class folder a change made."""
+    while folder != top and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
+
+
+def _commit_of(root: Path, journal: Journal) -> str:
+    """The commit of the journal's version made after its `head`, if
+    any; "" if there is none."""
+    if not _head(root):
+        return ""
+    since = f"{journal.head}..HEAD" if journal.head else "HEAD"
+    for line in _run(root, "git", "log", "--format=%H %s", since).splitlines():
+        commit, _, subject = line.partition(" ")
+        if subject.startswith(f"{journal.tag}: "):
+            return commit
+    return ""
+
+
+def _head(root: Path) -> str:
+    """The commit at HEAD, "" in a repository without one."""
+    try:
+        return _run(root, "git", "rev-parse", "--verify", "HEAD").strip()
+    except ValueError:
+        return ""
 
 
 def _tracking(data_dir: Path) -> _Tracking:
@@ -286,6 +444,11 @@ def _version_tags(root: Path) -> list[str]:
     )
 
 
+def _next_tag(root: Path) -> str:
+    tags = _version_tags(root)
+    return f"{TAG_PREFIX}{_number(tags[-1]) + 1 if tags else 1}"
+
+
 def _number(tag: str) -> int:
     return int(tag.removeprefix(TAG_PREFIX))
 
@@ -343,10 +506,17 @@ def _append_changelog(
                 f"\n... and {len(changes) - _CHANGELOG_ROWS} more: all"
                 f" changes are in {out}/{CHANGES_FILE}."
             )
-    title = "# Data versions\n\nEach entry is a git tag:"
-    title += " `git checkout TAG && dvc checkout` brings its data back.\n"
-    text = changelog.read_text() if changelog.exists() else title
-    changelog.write_text(text.rstrip("\n") + "\n\n" + "\n".join(lines) + "\n")
+    if not changelog.exists():
+        changelog.write_text(
+            "# Data versions\n\nEach entry is a git tag: `git checkout TAG"
+            " && dvc checkout` brings its data back.\n"
+        )
+    ends_a_line = changelog.read_text().endswith("\n")
+    # Appended only, so that a rollback cuts it back to its size.
+    with changelog.open("a") as file:
+        file.write(
+            ("" if ends_a_line else "\n") + "\n" + "\n".join(lines) + "\n"
+        )
 
 
 def _cell(text: str) -> str:

@@ -32,6 +32,7 @@ from iteration.new_data.autolabel import (
     free_path,
     split_by_confidence,
     top_two,
+    train_targets,
     write_review_csv,
 )
 from iteration.new_data.finished_run import finished_run
@@ -133,7 +134,13 @@ def test_images_inside_the_data_folder_are_moved_to_train(data_dir):
         prediction("more/1.png", "4", 0.97),
     ]
 
-    changes = add_to_train(pool, accepted, data_dir, run_id="run-1")
+    changes = add_to_train(
+        pool,
+        accepted,
+        data_dir,
+        targets=train_targets(accepted, data_dir),
+        run_id="run-1",
+    )
 
     assert changes == [
         Change(
@@ -171,8 +178,13 @@ def test_images_outside_the_data_folder_are_copied(tmp_path, data_dir):
     outside = tmp_path / "phone"
     shutil.copytree(data_dir / "unlabeled", outside)
 
+    accepted = [prediction("2.png", "5", 0.93)]
     (change,) = add_to_train(
-        outside, [prediction("2.png", "5", 0.93)], data_dir, run_id="r"
+        outside,
+        accepted,
+        data_dir,
+        targets=train_targets(accepted, data_dir),
+        run_id="r",
     )
 
     assert (outside / "2.png").exists()

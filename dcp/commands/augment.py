@@ -3,6 +3,7 @@
 import argparse
 from pathlib import Path
 
+from dcp.commands.data_folder import add_wait_argument, latest_run_folder
 from dcp.config import Config
 
 
@@ -24,7 +25,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="train + val images afterwards (default: quality.budget)",
     )
     parser.add_argument(
-        "--data", help="image folder, split/class/image (default: etl.data)"
+        "--data",
+        help="image folder, split/class/image (default: the one the latest"
+        " run read, else etl.data)",
     )
     parser.add_argument(
         "--name",
@@ -40,6 +43,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--dry-run", action="store_true", help="print the plan, write nothing"
     )
+    add_wait_argument(parser)
     parser.set_defaults(run=_augment)
 
 
@@ -48,7 +52,9 @@ def _augment(
 ) -> None:
     from iteration.augmentation.job import augment_folder
 
-    data = args.data or config.etl.data
+    data = args.data or latest_run_folder(
+        config.pipeline.metadata, config.etl.data, args.name
+    )
     name, data_root = config.pipeline.name, config.etl.output
     if Path(data).resolve() != Path(config.etl.data).resolve():
         # A folder of the user's own: `dcp run --data` names its runs so.
@@ -67,4 +73,5 @@ def _augment(
         max_distance=config.quality.near_duplicate_distance,
         dry_run=args.dry_run,
         labels=config.etl.labels,
+        wait=args.wait,
     )

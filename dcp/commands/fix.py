@@ -2,6 +2,7 @@
 
 import argparse
 
+from dcp.commands.data_folder import add_wait_argument, latest_run_folder
 from dcp.config import Config
 
 
@@ -22,7 +23,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         metavar="ISSUES.csv",
         help="issues.csv with its action column filled",
     )
-    fix.add_argument("--data", help="image folder (default: etl.data)")
+    fix.add_argument(
+        "--data",
+        help="image folder (default: the one the latest run read, else"
+        " etl.data)",
+    )
     fix.add_argument(
         "--accept-suggestions",
         action="store_true",
@@ -47,6 +52,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="restore the data version before the latest one",
     )
+    add_wait_argument(fix)
     fix.set_defaults(run=_fix)
 
 
@@ -55,12 +61,16 @@ def _fix(
 ) -> int:
     from iteration.fixes.fix_job import fix_data, undo_last_version
 
-    data_dir = args.data or config.etl.data
+    data_dir = args.data or latest_run_folder(
+        config.pipeline.metadata, config.etl.data
+    )
     changelog = config.fix.changelog
     if args.undo:
         if args.issues:
             raise ValueError("--undo takes no issues.csv")
-        restored, version = undo_last_version(data_dir, changelog=changelog)
+        restored, version = undo_last_version(
+            data_dir, changelog=changelog, wait=args.wait
+        )
         print(
             f"{version.tag}: {data_dir} is back to {restored}, exactly."
             f"\n  changelog: {changelog}"
@@ -82,6 +92,7 @@ def _fix(
             else args.min_confidence
         ),
         splits=args.splits.split(",") if args.splits else None,
+        wait=args.wait,
     )
     print(result.format(data_dir, changelog))
     return 0

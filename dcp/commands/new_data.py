@@ -4,6 +4,7 @@ import argparse
 import shlex
 from pathlib import Path
 
+from dcp.commands.data_folder import add_wait_argument, image_folder
 from dcp.commands.run_arguments import add_run_arguments
 from dcp.config import Config
 
@@ -36,8 +37,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--data",
         metavar="DATA_DIR",
         help="raw image folder to add to (default: the one the run's ETL"
-        " output was converted from)",
+        " output was converted from, else etl.data)",
     )
+    add_wait_argument(autolabel)
     autolabel.add_argument(
         "--output",
         metavar="DIR",
@@ -72,7 +74,7 @@ def _autolabel(
 ) -> None:
     from tfx import v1 as tfx
 
-    from components.image_etl.etl import read_classes, read_data_dir
+    from components.image_etl.etl import read_classes
     from iteration.new_data.autolabel import autolabel_folder
     from iteration.new_data.finished_run import finished_run
     from pipeline.run_results import run_data_root
@@ -90,7 +92,7 @@ def _autolabel(
         Path(args.folder),
         run=run,
         class_names=read_classes(data_root),
-        data_dir=Path(args.data or read_data_dir(data_root)),
+        data_dir=Path(args.data or image_folder(data_root, config.etl.data)),
         threshold=(
             config.autolabel.threshold
             if args.threshold is None
@@ -98,6 +100,7 @@ def _autolabel(
         ),
         review_dir=Path(args.output or config.autolabel.review),
         changelog=config.fix.changelog,
+        wait=args.wait,
         command=shlex.join(
             ["dcp", "autolabel", args.folder]
             + (

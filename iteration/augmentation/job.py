@@ -14,6 +14,7 @@ from iteration.augmentation.plan import BALANCE, AugmentPlan, make_plan
 from iteration.augmentation.writing import (
     LINEAGE_FILE,
     Generated,
+    new_image_paths,
     read_generated,
     write_new_images,
 )
@@ -23,7 +24,8 @@ from iteration.data_versions import (
     DataVersion,
     ensure_recorded,
     next_tag,
-    record_version,
+    record_change,
+    sole_writer,
 )
 from iteration.settings import AugmentConfig
 from models.preprocessing import NUM_BUCKETS
@@ -43,6 +45,7 @@ def augment_folder(
     max_distance: float,
     dry_run: bool,
     labels: Mapping[str, str] = {},
+    wait: float | None = None,
 ) -> None:
     """Fill `data_dir`'s train split up to `budget` train + val images,
     aimed at the weak classes and slices of the latest run of
@@ -50,8 +53,72 @@ def augment_folder(
     `metadata`, as a data version recorded in `changelog`; a new image is
     kept farther than `max_distance` from its parent and siblings where
     the draws allow. Print the plan only when `dry_run`. `labels` maps
-    class folders to the labels the ETL gives them (etl.labels)."""
+    class folders to the labels the ETL gives them (etl.labels). `wait`:
+    see data_versions.sole_writer."""
     check_settings(settings)
+    if dry_run:
+        plan, _ = _plan(
+            settings,
+            data_dir,
+            budget,
+            pipeline_name,
+            data_root,
+            metadata,
+            labels,
+        )
+        print(f"{plan.format()}\nDry run: nothing written.")
+        return
+    with sole_writer(data_dir, wait=wait):
+        plan, draw_rng = _plan(
+            settings,
+            data_dir,
+            budget,
+            pipeline_name,
+            data_root,
+            metadata,
+            labels,
+        )
+        print(plan.format())
+        before = ensure_recorded(data_dir, changelog=changelog)
+        tag = next_tag(data_dir)
+        paths = new_image_paths(plan, data_dir)
+        generated: list[Generated] = []
+
+        def write() -> list[Change]:
+            generated.extend(
+                write_new_images(
+                    plan,
+                    data_dir,
+                    paths=paths,
+                    rng=draw_rng,
+                    settings=settings,
+                    max_distance=max_distance,
+                    data_version=tag,
+                )
+            )
+            return [change(image) for image in generated]
+
+        version, _ = record_change(
+            data_dir,
+            command=f"dcp augment --budget {budget}",
+            changelog=changelog,
+            change=write,
+            added=[path for new in paths.values() for path in new],
+            appended=[LINEAGE_FILE],
+        )
+    print(summary(plan, generated, version, before=before, data_dir=data_dir))
+
+
+def _plan(
+    settings: AugmentConfig,
+    data_dir: str,
+    budget: int,
+    pipeline_name: str,
+    data_root: str,
+    metadata: str,
+    labels: Mapping[str, str],
+) -> tuple[AugmentPlan, np.random.Generator]:
+    """The plan, and the generator for its draws."""
     dataset = read_dataset(
         data_dir, generated=read_generated(data_dir), labels=labels
     )
@@ -75,26 +142,7 @@ def augment_folder(
         rng=plan_rng,
         preference=last_run.preference,
     )
-    print(plan.format())
-    if dry_run:
-        print("Dry run: nothing written.")
-        return
-    before = ensure_recorded(data_dir, changelog=changelog)
-    generated = write_new_images(
-        plan,
-        data_dir,
-        rng=draw_rng,
-        settings=settings,
-        max_distance=max_distance,
-        data_version=next_tag(data_dir),
-    )
-    version = record_version(
-        data_dir,
-        command=f"dcp augment --budget {budget}",
-        changes=[change(image) for image in generated],
-        changelog=changelog,
-    )
-    print(summary(plan, generated, version, before=before, data_dir=data_dir))
+    return plan, draw_rng
 
 
 def change(image: Generated) -> Change:

@@ -4,10 +4,12 @@ sha256, the operations and their parameters."""
 
 import csv
 import dataclasses
+import itertools
 import json
 import logging
 from collections import defaultdict
-from pathlib import Path
+from collections.abc import Mapping
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 from PIL import Image
@@ -50,22 +52,40 @@ def read_generated(root: str | Path) -> set[str]:
         return {row["path"] for row in csv.DictReader(file)}
 
 
+def new_image_paths(
+    plan: AugmentPlan, root: str | Path
+) -> dict[str, list[str]]:
+    """Parent path → the paths its new images will get, relative to
+    `root`: <parent name>_aug<n>.png beside it with the first n not
+    taken. Known before any is written, so the journal can list them."""
+    paths = {}
+    for parent_path, images in _by_parent(plan).items():
+        parent = PurePosixPath(parent_path)
+        names = (
+            parent.with_name(f"{parent.stem}_aug{n}.png")
+            for n in itertools.count(1)
+        )
+        free = (name for name in names if not (Path(root) / name).exists())
+        paths[parent_path] = [next(free).as_posix() for _ in images]
+    return paths
+
+
 def write_new_images(
     plan: AugmentPlan,
     root: str | Path,
     *,
+    paths: Mapping[str, list[str]],
     rng: np.random.Generator,
     settings: AugmentConfig,
     max_distance: float,
     data_version: str,
 ) -> list[Generated]:
-    """Make and write every image of `plan`, appending to lineage.csv as
-    it goes; a new image is kept farther than `max_distance` from its
-    parent and siblings where MAX_DRAWS draws allow."""
+    """Make and write every image of `plan` at its path in `paths` (see
+    new_image_paths), appending to lineage.csv as it goes; a new image is
+    kept farther than `max_distance` from its parent and siblings where
+    MAX_DRAWS draws allow."""
     root = Path(root)
-    by_parent: dict[str, list[NewImage]] = defaultdict(list)
-    for image in plan.images:
-        by_parent[image.parent.path].append(image)
+    by_parent = _by_parent(plan)
     lineage = root / LINEAGE_FILE
     new_file = not lineage.exists()
     generated: list[Generated] = []
@@ -77,12 +97,13 @@ def write_new_images(
             data = (root / parent_path).read_bytes()
             parent = _pillow(decode_image(data).pixels)
             kept = signature(data)[np.newaxis]
-            for image in images:
+            for image, path in zip(images, paths[parent_path], strict=True):
                 draw = draw_distinct(
                     rng, parent, settings, kept, max_distance=max_distance
                 )
                 kept = np.concatenate([kept, draw.signature[np.newaxis]])
-                path = _write_beside(root, parent_path, draw.png)
+                with (root / path).open("xb") as new:  # never overwrites
+                    new.write(draw.png)
                 writer.writerow(
                     (
                         path,
@@ -112,20 +133,11 @@ def write_new_images(
     return generated
 
 
-def _write_beside(root: Path, parent_path: str, png: bytes) -> str:
-    """Write `png` as <parent name>_aug<n>.png in the parent's folder
-    with the first n not taken; return its path relative to `root`."""
-    parent = root / parent_path
-    n = 1
-    while True:
-        path = parent.with_name(f"{parent.stem}_aug{n}.png")
-        try:
-            with path.open("xb") as file:  # never overwrites
-                file.write(png)
-        except FileExistsError:
-            n += 1
-            continue
-        return path.relative_to(root).as_posix()
+def _by_parent(plan: AugmentPlan) -> dict[str, list[NewImage]]:
+    by_parent: dict[str, list[NewImage]] = defaultdict(list)
+    for image in plan.images:
+        by_parent[image.parent.path].append(image)
+    return by_parent
 
 
 def _pillow(pixels: np.ndarray) -> Image.Image:

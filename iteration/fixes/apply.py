@@ -1,49 +1,81 @@
 """Carry out a fix plan: relabelled files move to their new class
 folder, removed files to a trash folder. Nothing is deleted."""
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
 from components.image_etl.dataset_layout import FIX_TRASH
 from iteration.data_versions import Change
 from iteration.fixes.plan import RELABEL, FixStep
+from iteration.version_journal import crash_point
 
 
-def apply_fixes(
-    data_dir: Path, steps: Sequence[FixStep], *, version: str, source: str
-) -> list[Change]:
-    """Move the files of `steps`; removed ones go to
-    trash/<version>/<their path>. `source` names the issues file."""
-    changes = []
+@dataclasses.dataclass(frozen=True)
+class Move:
+    step: FixStep
+    old: PurePosixPath  # relative to the folder
+    new: PurePosixPath
+
+
+def plan_moves(
+    data_dir: Path, steps: Sequence[FixStep], *, version: str
+) -> list[Move]:
+    """Where each file of `steps` goes, decided before any moves so the
+    journal can list them: relabelled ones to their class folder,
+    removed ones to trash/<version>/<their path>; never onto a file
+    there now or another move's target."""
+    moves: list[Move] = []
+    taken: set[PurePosixPath] = set()
     for step in steps:
         old = PurePosixPath(step.path)
         if step.action == RELABEL:
-            split = old.parts[0]
-            new = _free_name(
-                data_dir, PurePosixPath(split, step.label, old.name)
-            )
-            reason = f"relabelled {old.parts[1]} → {step.label}: {step.reason}"
+            wanted = PurePosixPath(old.parts[0], step.label, old.name)
         else:
-            new = _free_name(data_dir, PurePosixPath(FIX_TRASH, version, old))
-            reason = f"removed: {step.reason}"
-        (data_dir / new).parent.mkdir(parents=True, exist_ok=True)
-        (data_dir / old).rename(data_dir / new)
+            wanted = PurePosixPath(FIX_TRASH, version, old)
+        new = _free_name(data_dir, wanted, taken)
+        taken.add(new)
+        moves.append(Move(step, old, new))
+    return moves
+
+
+def apply_moves(
+    data_dir: Path, moves: Sequence[Move], *, source: str
+) -> list[Change]:
+    """Move the files of `moves`; `source` names the issues file."""
+    changes = []
+    for number, move in enumerate(moves):
+        if number == len(moves) // 2:
+            crash_point("mid-moves")
+        (data_dir / move.new).parent.mkdir(parents=True, exist_ok=True)
+        (data_dir / move.old).rename(data_dir / move.new)
         changes.append(
             Change(
-                action=step.action,
-                path=old.as_posix(),
-                new_path=new.as_posix(),
-                reason=reason,
-                source=f"{source} line {step.line}",
+                action=move.step.action,
+                path=move.old.as_posix(),
+                new_path=move.new.as_posix(),
+                reason=_reason(move),
+                source=f"{source} line {move.step.line}",
             )
         )
     return changes
 
 
-def _free_name(data_dir: Path, path: PurePosixPath) -> PurePosixPath:
+def _reason(move: Move) -> str:
+    if move.step.action == RELABEL:
+        return (
+            f"relabelled {move.old.parts[1]} → {move.step.label}:"
+            f" {move.step.reason}"
+        )
+    return f"removed: {move.step.reason}"
+
+
+def _free_name(
+    data_dir: Path, path: PurePosixPath, taken: set[PurePosixPath]
+) -> PurePosixPath:
     """`path`, or `name-2.png`, `name-3.png`, ... if it is taken."""
     candidate, n = path, 1
-    while (data_dir / candidate).exists():
+    while (data_dir / candidate).exists() or candidate in taken:
         n += 1
         candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
     return candidate

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from components.quality_report.issues_csv import read_issues_csv
 from iteration import data_versions
-from iteration.fixes.apply import apply_fixes
+from iteration.fixes.apply import apply_moves, plan_moves
 from iteration.fixes.plan import plan_fixes
 
 _SKIPPED_SHOWN = 5  # rows skipped that the summary lists
@@ -89,57 +89,66 @@ def fix_data(
     accept_suggestions: bool,
     min_confidence: float,
     splits: Sequence[str] | None,
+    wait: float | None = None,
 ) -> FixResult:
-    """Apply the rows of `issues_csv` to `data_dir` (see plan_fixes)."""
+    """Apply the rows of `issues_csv` to `data_dir` (see plan_fixes), as
+    the folder's only writer (see data_versions.sole_writer)."""
     folder = Path(data_dir)
-    plan = plan_fixes(
-        read_issues_csv(issues_csv),
-        folder,
-        accept_suggestions=accept_suggestions,
-        min_confidence=min_confidence,
-        splits=splits,
-    )
-    before = data_versions.ensure_recorded(folder, changelog=changelog)
-    if not plan.steps:
-        return FixResult(before, None, (), plan.skipped, plan.left_for_review)
-    logging.info("Applying %d fixes to %s", len(plan.steps), data_dir)
-    changes = apply_fixes(
-        folder,
-        plan.steps,
-        version=data_versions.next_tag(folder),
-        source=Path(issues_csv).name,
-    )
-    version = data_versions.record_version(
-        folder,
-        command=_command(
-            issues_csv, accept_suggestions, min_confidence, splits
-        ),
-        changes=changes,
-        changelog=changelog,
-    )
+    rows = read_issues_csv(issues_csv)
+    with data_versions.sole_writer(folder, wait=wait):
+        plan = plan_fixes(
+            rows,
+            folder,
+            accept_suggestions=accept_suggestions,
+            min_confidence=min_confidence,
+            splits=splits,
+        )
+        before = data_versions.ensure_recorded(folder, changelog=changelog)
+        if not plan.steps:
+            return FixResult(
+                before, None, (), plan.skipped, plan.left_for_review
+            )
+        logging.info("Applying %d fixes to %s", len(plan.steps), data_dir)
+        moves = plan_moves(
+            folder, plan.steps, version=data_versions.next_tag(folder)
+        )
+        version, changes = data_versions.record_change(
+            folder,
+            command=_command(
+                issues_csv, accept_suggestions, min_confidence, splits
+            ),
+            changelog=changelog,
+            change=lambda: apply_moves(
+                folder, moves, source=Path(issues_csv).name
+            ),
+            moves=[
+                (move.old.as_posix(), move.new.as_posix()) for move in moves
+            ],
+        )
     return FixResult(
         before, version, tuple(changes), plan.skipped, plan.left_for_review
     )
 
 
 def undo_last_version(
-    data_dir: str, *, changelog: str
+    data_dir: str, *, changelog: str, wait: float | None = None
 ) -> tuple[str, data_versions.DataVersion]:
     """Restore the version before the latest one, exactly, as a new
     version; return the restored tag and the new version."""
-    tags = data_versions.versions(data_dir)
-    if len(tags) < 2:
-        raise ValueError(
-            f"{data_dir} has {len(tags)} data version(s); there is nothing"
-            " to undo"
+    with data_versions.sole_writer(data_dir, wait=wait):
+        tags = data_versions.versions(data_dir)
+        if len(tags) < 2:
+            raise ValueError(
+                f"{data_dir} has {len(tags)} data version(s); there is"
+                " nothing to undo"
+            )
+        previous = tags[-2]
+        return previous, data_versions.restore_version(
+            data_dir,
+            previous,
+            command=f"dcp fix --undo: {tags[-1]} undone, back to {previous}",
+            changelog=changelog,
         )
-    previous = tags[-2]
-    return previous, data_versions.restore_version(
-        data_dir,
-        previous,
-        command=f"dcp fix --undo: {tags[-1]} undone, back to {previous}",
-        changelog=changelog,
-    )
 
 
 def _command(

@@ -7,13 +7,18 @@ import dataclasses
 import logging
 import shutil
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from components import trained_model
-from iteration.data_versions import Change, ensure_recorded, record_version
+from iteration.data_versions import (
+    Change,
+    ensure_recorded,
+    record_change,
+    sole_writer,
+)
 from iteration.new_data.finished_run import FinishedRun
 from iteration.new_data.folder_images import UnreadableFile, load_folder
 
@@ -120,15 +125,29 @@ def check_threshold(threshold: float) -> None:
         )
 
 
-def free_path(folder: Path, name: str) -> Path:
-    """`folder/name`, or with -1, -2, ... before the suffix if taken."""
+def free_path(folder: Path, name: str, taken: Collection[Path] = ()) -> Path:
+    """`folder/name`, or with -1, -2, ... before the suffix if it exists
+    or is in `taken`."""
     candidate = folder / name
     stem, suffix = Path(name).stem, Path(name).suffix
     number = 0
-    while candidate.exists():
+    while candidate.exists() or candidate in taken:
         number += 1
         candidate = folder / f"{stem}-{number}{suffix}"
     return candidate
+
+
+def train_targets(
+    accepted: Sequence[Prediction], data_dir: Path
+) -> list[Path]:
+    """Where each accepted image goes, `data_dir/train/<label>/`, keeping
+    its name unless taken; decided before any moves, for the journal."""
+    targets: list[Path] = []
+    for prediction in accepted:
+        name = Path(prediction.path).name
+        folder = data_dir / TRAIN_DIR / prediction.label
+        targets.append(free_path(folder, name, taken=targets))
+    return targets
 
 
 def add_to_train(
@@ -136,24 +155,23 @@ def add_to_train(
     accepted: Sequence[Prediction],
     data_dir: Path,
     *,
+    targets: Sequence[Path],
     run_id: str,
 ) -> list[Change]:
     """Move (inside `data_dir`) or copy (outside) each accepted image to
-    `data_dir/train/<label>/`, keeping its name unless taken."""
-    inside = folder.resolve().is_relative_to(data_dir.resolve())
+    its target (see train_targets)."""
+    inside = _inside(folder, data_dir)
     changes = []
-    for prediction in accepted:
+    for prediction, target in zip(accepted, targets, strict=True):
         source = folder / prediction.path
-        target_dir = data_dir / TRAIN_DIR / prediction.label
-        target_dir.mkdir(parents=True, exist_ok=True)
-        target = free_path(target_dir, source.name)
+        target.parent.mkdir(parents=True, exist_ok=True)
         reason = (
             f"predicted {prediction.label} with confidence"
             f" {prediction.confidence:.3f} by run {run_id}"
         )
         if inside:
             shutil.move(source, target)
-            old = source.resolve().relative_to(data_dir.resolve()).as_posix()
+            old = _relative(source, data_dir)
         else:
             shutil.copy2(source, target)
             old, reason = "", f"{reason}; copied from {source}"
@@ -201,30 +219,35 @@ def autolabel_folder(
     review_dir: Path,
     changelog: str | Path,
     command: str,
+    wait: float | None = None,
 ) -> AutolabelResult:
     """Label the images below `folder` with the model of `run`: accepted
     ones go to `data_dir/train/<class>/` as a new data version of
-    `data_dir`, the rest to `review_dir/review.csv`."""
+    `data_dir`, the rest to `review_dir/review.csv`. `wait`: see
+    data_versions.sole_writer."""
     check_folders(folder, data_dir)
     check_threshold(threshold)
-    previous = ensure_recorded(data_dir, changelog=changelog)
-    images = load_folder(folder, transform_graph=run.transform_graph)
-    model = trained_model.load_keras_model(run.model)
-    logging.info("Predicting %d images with run %s", len(images), run.run_id)
-    predictions = top_two(
-        images.paths, trained_model.predict(model, images.images), class_names
-    )
-    accepted, review = split_by_confidence(predictions, threshold)
-    changes = add_to_train(folder, accepted, data_dir, run_id=run.run_id)
-    review_csv = review_dir / REVIEW_FILE
-    write_review_csv(
-        review_csv, folder, review, images.unreadable, threshold=threshold
-    )
-    version = None
-    if changes:
-        version = record_version(
-            data_dir, command=command, changes=changes, changelog=changelog
-        ).tag
+    # From reading the images on: another writer could move them.
+    with sole_writer(data_dir, wait=wait):
+        images = load_folder(folder, transform_graph=run.transform_graph)
+        model = trained_model.load_keras_model(run.model)
+        logging.info(
+            "Predicting %d images with run %s", len(images), run.run_id
+        )
+        predictions = top_two(
+            images.paths,
+            trained_model.predict(model, images.images),
+            class_names,
+        )
+        accepted, review = split_by_confidence(predictions, threshold)
+        previous = ensure_recorded(data_dir, changelog=changelog)
+        version = _record(
+            folder, accepted, data_dir, run.run_id, command, changelog
+        )
+        review_csv = review_dir / REVIEW_FILE
+        write_review_csv(
+            review_csv, folder, review, images.unreadable, threshold=threshold
+        )
     return AutolabelResult(
         accepted=dict(Counter(p.label for p in accepted)),
         review=len(review) + len(images.unreadable),
@@ -233,6 +256,50 @@ def autolabel_folder(
         version=version,
         review_csv=review_csv,
     )
+
+
+def _record(
+    folder: Path,
+    accepted: Sequence[Prediction],
+    data_dir: Path,
+    run_id: str,
+    command: str,
+    changelog: str | Path,
+) -> str | None:
+    """Add the accepted images to train as a data version; its tag, None
+    if there are none."""
+    if not accepted:
+        return None
+    targets = train_targets(accepted, data_dir)
+    new = [target.relative_to(data_dir).as_posix() for target in targets]
+    moves: list[tuple[str, str]] = []
+    added: list[str] = []
+    if _inside(folder, data_dir):
+        moves = [
+            (_relative(folder / p.path, data_dir), path)
+            for p, path in zip(accepted, new, strict=True)
+        ]
+    else:
+        added = new
+    version, _ = record_change(
+        data_dir,
+        command=command,
+        changelog=changelog,
+        change=lambda: add_to_train(
+            folder, accepted, data_dir, targets=targets, run_id=run_id
+        ),
+        moves=moves,
+        added=added,
+    )
+    return version.tag
+
+
+def _inside(folder: Path, data_dir: Path) -> bool:
+    return folder.resolve().is_relative_to(data_dir.resolve())
+
+
+def _relative(path: Path, data_dir: Path) -> str:
+    return path.resolve().relative_to(data_dir.resolve()).as_posix()
 
 
 def check_folders(folder: Path, data_dir: Path) -> None:
