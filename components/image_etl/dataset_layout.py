@@ -4,7 +4,8 @@ before any pixel is read."""
 import dataclasses
 import os
 import posixpath
-from collections.abc import Mapping
+import stat
+from collections.abc import Iterator, Mapping
 
 from tfx.dsl.io import fileio
 
@@ -87,7 +88,7 @@ def scan_dataset(
         os.fsdecode(e).rstrip("/") for e in fileio.listdir(root)
     ):
         if entry not in splits and fileio.isdir(posixpath.join(root, entry)):
-            count = _count_files(posixpath.join(root, entry))
+            count = _count_files(root, entry)
             warnings.append(
                 f"{entry}/: {count} files that dcp fix removed, kept for"
                 " dcp fix --undo; not converted"
@@ -154,23 +155,35 @@ def _scan_split(
     quarantined: list[QuarantinedFile],
     warnings: list[str],
 ) -> None:
-    split_dir = posixpath.join(root, split)
     skipped: list[str] = []
-    for directory, subdirs, files in fileio.walk(split_dir):
-        relative_dir = posixpath.relpath(os.fsdecode(directory), root)
-        depth = len(relative_dir.split("/"))
-        names = sorted(os.fsdecode(file) for file in files)
-        for name in sorted(os.fsdecode(d).rstrip("/") for d in subdirs):
+    for folder in _walk(root, split):
+        depth = len(folder.path.split("/"))
+        for name in folder.folders:
             _warn_outside_link(
-                root, posixpath.join(relative_dir, name), warnings
+                root, posixpath.join(folder.path, name), warnings
             )
-        if depth == 2 and not subdirs and all(map(is_os_junk, names)):
+        for name in folder.loops:
             warnings.append(
-                f"{relative_dir}/: empty class folder; add images to it or"
+                _loop_warning(root, posixpath.join(folder.path, name))
+            )
+        for name, error in folder.unresolved.items():
+            quarantined.append(
+                _unresolved_entry(
+                    root, posixpath.join(folder.path, name), error
+                )
+            )
+        if (
+            depth == 2
+            and not folder.folders
+            and not folder.unresolved
+            and all(map(is_os_junk, folder.files))
+        ):
+            warnings.append(
+                f"{folder.path}/: empty class folder; add images to it or"
                 " remove it"
             )
-        for name in names:
-            path = posixpath.join(relative_dir, name)
+        for name in folder.files:
+            path = posixpath.join(folder.path, name)
             if is_os_junk(name):
                 skipped.append(path)
                 continue
@@ -193,13 +206,124 @@ def _scan_split(
                     )
                 )
             else:
-                label_name = relative_dir.split("/")[1]
+                label_name = folder.path.split("/")[1]
                 images.append(SourceImage(split, label_name, path))
     if skipped:
         warnings.append(
             "skipped, as operating-system files and not data:"
             f" {', '.join(skipped)}"
         )
+
+
+@dataclasses.dataclass
+class _Folder:
+    """One folder of the walk, its entries (sorted names) by kind."""
+
+    path: str  # relative to the dataset root
+    folders: list[str] = dataclasses.field(default_factory=list)
+    files: list[str] = dataclasses.field(default_factory=list)
+    # Folder links back to a folder the walk is inside: not followed.
+    loops: list[str] = dataclasses.field(default_factory=list)
+    # Entries that cannot be stat'ed, such as links to nothing: why not.
+    unresolved: dict[str, OSError] = dataclasses.field(default_factory=dict)
+
+
+# A local folder's (st_dev, st_ino); None on object stores.
+_Identity = tuple[int, int] | None
+
+
+def _walk(root: str, top: str) -> Iterator[_Folder]:
+    """The folders under `root/top`, parents first, in name order.
+
+    Unlike fileio.walk, a folder link back to a folder on the way down
+    (a link loop) is listed in `loops` instead of being followed, which
+    would go on until paths grow too long, and branch at every level if
+    there are two such links. Object stores have no links.
+    """
+    outer = frozenset({_identity(root), _identity(posixpath.join(root, top))})
+    pending = [(top, outer)]
+    while pending:
+        path, ancestors = pending.pop()
+        folder, subfolders = _list_folder(root, path, ancestors)
+        yield folder
+        pending.extend(
+            (posixpath.join(path, name), ancestors | {identity})
+            for name, identity in reversed(subfolders)
+        )
+
+
+def _list_folder(
+    root: str, path: str, ancestors: frozenset[_Identity]
+) -> tuple[_Folder, list[tuple[str, _Identity]]]:
+    directory = posixpath.join(root, path)
+    folder = _Folder(path)
+    subfolders: list[tuple[str, _Identity]] = []
+    for name in sorted(
+        os.fsdecode(e).rstrip("/") for e in fileio.listdir(directory)
+    ):
+        entry = posixpath.join(directory, name)
+        if not _is_local(root):
+            if fileio.isdir(entry):
+                folder.folders.append(name)
+                subfolders.append((name, None))
+            else:
+                folder.files.append(name)
+            continue
+        try:
+            status = os.stat(entry)  # of a link's target
+        except OSError as error:
+            folder.unresolved[name] = error
+            continue
+        identity = (status.st_dev, status.st_ino)
+        if not stat.S_ISDIR(status.st_mode):
+            folder.files.append(name)
+        elif identity in ancestors:
+            folder.loops.append(name)
+        else:
+            folder.folders.append(name)
+            subfolders.append((name, identity))
+    return folder, subfolders
+
+
+def _is_local(root: str) -> bool:
+    return "://" not in root
+
+
+def _identity(directory: str) -> _Identity:
+    if not _is_local(directory):
+        return None
+    status = os.stat(directory)
+    return (status.st_dev, status.st_ino)
+
+
+def _loop_warning(root: str, path: str) -> str:
+    target = os.path.realpath(posixpath.join(root, path))
+    return (
+        f"{path}: a symlink to {target}, which contains the link (a loop);"
+        " not followed, so each image is read once: remove the link"
+    )
+
+
+def _unresolved_entry(root: str, path: str, error: OSError) -> QuarantinedFile:
+    """Quarantine an entry the walk could not stat: a symlink to nothing
+    (or to itself), or a file deleted while the folder was read."""
+    entry = posixpath.join(root, path)
+    if not os.path.islink(entry):
+        return QuarantinedFile(
+            path,
+            f"cannot be read ({error.strerror})",
+            "run again when nothing is changing the folder",
+        )
+    problem = (
+        "does not exist"
+        if isinstance(error, FileNotFoundError)
+        else f"cannot be followed ({error.strerror})"
+    )
+    return QuarantinedFile(
+        path,
+        f"a symlink to {os.path.realpath(entry)}, which {problem}",
+        "point it at an existing image or folder, or remove it",
+    )
 
 
 def _warn_outside_link(root: str, path: str, warnings: list[str]) -> None:
@@ -218,5 +342,8 @@ def _warn_outside_link(root: str, path: str, warnings: list[str]) -> None:
         )
 
 
-def _count_files(directory: str) -> int:
-    return sum(len(files) for _, _, files in fileio.walk(directory))
+def _count_files(root: str, top: str) -> int:
+    return sum(
+        len(folder.files) + len(folder.unresolved)
+        for folder in _walk(root, top)
+    )

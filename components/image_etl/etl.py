@@ -242,12 +242,18 @@ def input_fingerprint(layout: DatasetLayout, settings: dict[str, Any]) -> str:
     """A digest of what decides the ETL's output: every file's name, size
     and modification time, and the settings."""
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
-    paths = [i.path for i in layout.images] + [
-        q.path for q in layout.quarantined
-    ]
-    for path in sorted(paths):
-        stat = fileio.stat(posixpath.join(layout.root, path))
-        digest.update(f"{path}\0{stat.length}\0{stat.mtime_nsec}\n".encode())
+    reasons = {q.path: q.reason for q in layout.quarantined}
+    for path in sorted([i.path for i in layout.images] + list(reasons)):
+        try:
+            stat = fileio.stat(posixpath.join(layout.root, path))
+        except (OSError, tf.errors.OpError):
+            # A symlink to nothing, quarantined with a reason that names
+            # its target, or a file deleted since the scan, which the
+            # conversion will quarantine.
+            stamp = reasons.get(path, "missing")
+        else:
+            stamp = f"{stat.length}\0{stat.mtime_nsec}"
+        digest.update(f"{path}\0{stamp}\n".encode())
     return digest.hexdigest()
 
 
