@@ -2,8 +2,9 @@
 
 Each section is a dataclass in the settings.py of the layer that uses
 it; Config holds them all, and load_config checks params.yaml against
-them: unknown and missing keys, types, choices. Relative paths in it are
-relative to the folder of params.yaml, wherever the command runs from.
+them: unknown and missing keys, types, choices, and each number's range
+(a Range beside its field). Relative paths in it are relative to the
+folder of params.yaml, wherever the command runs from.
 """
 
 import dataclasses
@@ -15,6 +16,7 @@ from typing import (
     Any,
     Literal,
     TypeVar,
+    Union,
     get_args,
     get_origin,
     get_type_hints,
@@ -23,7 +25,13 @@ from typing import (
 
 import yaml
 
-from components.settings import EtlConfig, PrepareConfig
+from components.settings import (
+    EtlConfig,
+    PathParam,
+    PrepareConfig,
+    Range,
+    Ranges,
+)
 from iteration.settings import (
     AugmentConfig,
     AutolabelConfig,
@@ -66,28 +74,46 @@ def load_config(path: str | Path) -> Config:
     # Absolute, so that paths stored in MLMD work from any folder.
     path = Path(path).resolve()
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = yaml.safe_load(path.read_bytes())
     except FileNotFoundError:
         raise ConfigError(
             f"{path}: not found; run from the project folder or pass"
             " --params PATH"
         ) from None
+    except OSError as error:
+        raise ConfigError(
+            f"{path}: cannot be read ({error.strerror}); pass --params with"
+            " a readable parameters file"
+        ) from None
     except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: not valid YAML ({error})") from None
+        reason = " ".join(str(error).split())  # one line
+        raise ConfigError(
+            f"{path}: not valid YAML ({reason}); fix it where it says"
+        ) from None
     return _build(Config, raw, path, key="")
 
 
 _T = TypeVar("_T")
+_NO_RANGES = Ranges({})
 
 
-def _build(cls: type[_T], raw: Any, path: Path, key: str) -> _T:
+def _build(
+    cls: type[_T],
+    raw: Any,
+    path: Path,
+    key: str,
+    ranges: Ranges = _NO_RANGES,
+) -> _T:
     """A dataclass or TypedDict from the mapping at `key`, converting
-    each value to its annotated type."""
+    each value to its annotated type; `ranges` adds ranges to fields
+    whose class is not annotated with them."""
     if not isinstance(raw, dict):
         raise ConfigError(
-            f"{_where(path, key)}: expected a mapping, got {raw!r}"
+            f"{_where(path, key)}: expected a mapping, got {_shown(raw)}"
         )
     kinds = get_type_hints(cls, include_extras=True)
+    for name, extra in ranges.of_fields.items():
+        kinds[name] = Annotated[kinds[name], extra]
     for name in raw:
         if name not in kinds:
             raise ConfigError(
@@ -98,12 +124,14 @@ def _build(cls: type[_T], raw: Any, path: Path, key: str) -> _T:
     if missing:
         keys = "keys" if len(missing) > 1 else "key"
         raise ConfigError(f"{path}: missing {keys} {', '.join(missing)}")
-    return cls(
-        **{
-            name: _convert(kind, raw[name], path, _dotted(key, name))
-            for name, kind in kinds.items()
-        }
-    )
+    values = {
+        name: _convert(kind, raw[name], path, _dotted(key, name))
+        for name, kind in kinds.items()
+    }
+    try:
+        return cls(**values)
+    except ValueError as error:  # a check across fields (__post_init__)
+        raise ConfigError(f"{path}: {error}") from None
 
 
 def _nearest(name: str, known: list[str], key: str) -> str:
@@ -121,24 +149,29 @@ def _where(path: Path, key: str) -> str:
     return f"{path}: {key}" if key else f"{path}"
 
 
+def _shown(value: Any) -> str:
+    """`value` for a one-line message: a long one cut short."""
+    shown = repr(value)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
+
+
 def _convert(kind: Any, value: Any, path: Path, key: str) -> Any:
     where = _where(path, key)
-    if isinstance(kind, types.UnionType):  # X | None
+    if isinstance(kind, types.UnionType) or get_origin(kind) is Union:
         if value is None and type(None) in get_args(kind):
-            return None
+            return None  # X | None
         (kind,) = (arg for arg in get_args(kind) if arg is not type(None))
+    if get_origin(kind) is Annotated:
+        return _convert_annotated(kind, value, path, key)
     if dataclasses.is_dataclass(kind) or is_typeddict(kind):
         return _build(kind, value, path, key)
     if get_origin(kind) is Literal:
         choices = get_args(kind)
         if value not in choices:
             raise ConfigError(
-                f"{where}: {value!r} is not one of: {', '.join(choices)}"
+                f"{where}: {_shown(value)} is not one of: {', '.join(choices)}"
             )
         return value
-    if get_origin(kind) is Annotated:  # a PathParam
-        value = _convert(str, value, path, key)
-        return value if "://" in value else str(path.parent / value)
     if kind == tuple[str, ...]:
         if not isinstance(value, list) or not all(
             isinstance(item, str) for item in value
@@ -161,5 +194,25 @@ def _convert(kind: Any, value: Any, path: Path, key: str) -> Any:
     if kind is float and type(value) is int:
         return float(value)
     if type(value) is not kind:
-        raise ConfigError(f"{where}: expected {kind.__name__}, got {value!r}")
+        raise ConfigError(
+            f"{where}: expected {kind.__name__}, got {_shown(value)}"
+        )
+    return value
+
+
+def _convert_annotated(kind: Any, value: Any, path: Path, key: str) -> Any:
+    """A PathParam, a number with its Range, or a section with the
+    Ranges of its fields."""
+    if kind == PathParam:
+        value = _convert(str, value, path, key)
+        return value if "://" in value else str(path.parent / value)
+    inner, mark = get_args(kind)
+    if isinstance(mark, Ranges):
+        return _build(inner, value, path, key, mark)
+    value = _convert(inner, value, path, key)
+    if isinstance(mark, Range) and value not in mark:
+        raise ConfigError(
+            f"{_where(path, key)}: {value!r} is out of range; expected"
+            f" {mark.describe(inner)}"
+        )
     return value

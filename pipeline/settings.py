@@ -2,9 +2,15 @@
 components/settings.py."""
 
 import dataclasses
-from typing import Literal, TypedDict
+from typing import Annotated, Literal, TypedDict
 
-from components.settings import PathParam
+from components.settings import (
+    AtLeast,
+    Between,
+    Fraction,
+    PathParam,
+    Range,
+)
 
 # Settings with fixed choices, checked when params.yaml is read. Not
 # imported from the code that uses them, which would tie reading
@@ -14,33 +20,37 @@ OnAnomalies = Literal["warn", "fail"]
 LabelMethod = Literal["auditor", "cross_train", "pixel_probe"]  # METHODS
 ModelName = Literal["dcai_resnet50", "mcunet_vww"]  # registry.MODELS
 
+# A window of models/image_cleanup.py: odd, to have a centre pixel.
+OddWindow = Annotated[int, Range(low=0, odd=True)]
+Epochs = Annotated[int, AtLeast(1)] | None  # None: the default
+
 
 class AdaptiveThreshold(TypedDict):
     # A dict, as the Transform's custom_config needs it.
-    block_size: int
-    offset: float
+    block_size: Annotated[int, Range(low=3, odd=True)]
+    offset: Annotated[float, Between(-1, 1)]  # on the 0..1 scale
 
 
 @dataclasses.dataclass(frozen=True)
 class TransformConfig:
     """Cleanup operations of models/preprocessing.py; 0 or null is off."""
 
-    median_filter: int
-    opening: int
+    median_filter: OddWindow
+    opening: Annotated[int, AtLeast(0)]  # any square
     adaptive_threshold: AdaptiveThreshold | None
 
 
 @dataclasses.dataclass(frozen=True)
 class TrainerConfig:
     model: ModelName
-    epochs: int | None  # None: the model's own
+    epochs: Epochs  # None: the model's own
     augment: bool
 
 
 @dataclasses.dataclass(frozen=True)
 class EvaluatorConfig:
-    min_accuracy: float
-    max_accuracy_drop: float
+    min_accuracy: Fraction
+    max_accuracy_drop: Fraction
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,10 +68,10 @@ class PipelineConfig:
 @dataclasses.dataclass(frozen=True)
 class QualityConfig:
     label_method: LabelMethod
-    folds: int
-    label_epochs: int | None  # per fold; None: the method's default
-    label_rounds: int  # K-fold rounds averaged
-    near_duplicate_distance: float
-    outlier_fence: float
-    budget: int
+    folds: Annotated[int, AtLeast(2)]  # label_issues.folds.MIN_FOLDS
+    label_epochs: Epochs  # per fold; None: the method's default
+    label_rounds: Annotated[int, AtLeast(1)]  # K-fold rounds averaged
+    near_duplicate_distance: Annotated[float, Between(0, 2)]
+    outlier_fence: Annotated[float, Range(low=0, above=True)]
+    budget: Annotated[int, AtLeast(1)]
     report: PathParam
