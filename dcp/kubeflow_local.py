@@ -27,6 +27,7 @@ from kfp.local import executor_input_utils, placeholder_utils
 from kfp.pipeline_spec import pipeline_spec_pb2 as pb
 
 import dcp
+from components.output_folders import make_output_folder
 from dcp.kubeflow_runner import read_pipeline_job
 
 # What the Dockerfile's ENV sets in every step of the image.
@@ -38,6 +39,8 @@ PROJECT_ROOT = str(Path(dcp.__file__).resolve().parents[1])
 # the pod; here it is a folder of each task.
 OUTPUT_METADATA_FILE = "output_metadata.json"
 LOG_TAIL_LINES = 30
+# The writer named in the marker of every output (output_folders).
+OUTPUT_KIND = "dcp kubeflow run-local"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,8 +83,9 @@ def run_local(
     progress: Callable[[str], None] = print,
 ) -> LocalRun:
     """Run every task of the PipelineJob in `spec_file`, its outputs under
-    `pipeline_root` (a local folder), with this Python for the image's.
-    Raises ValueError naming the task that failed and its log."""
+    `pipeline_root` (a local folder: new, empty or an earlier output of
+    run-local), with this Python for the image's. Raises ValueError
+    naming the task that failed and its log."""
     if "://" in pipeline_root:
         raise ValueError(
             f"{pipeline_root}: run-local writes the outputs on this machine;"
@@ -92,6 +96,9 @@ def run_local(
         job["pipelineSpec"], pb.PipelineSpec(), ignore_unknown_fields=True
     )
     executors = job["pipelineSpec"]["deploymentSpec"]["executors"]
+    make_output_folder(
+        pipeline_root, kind=OUTPUT_KIND, option="--pipeline-root"
+    )
     pipeline_name = spec.pipeline_info.name
     run_id = f"run-local-{datetime.datetime.now():%Y%m%d-%H%M%S}"
     run_root = Path(pipeline_root).absolute() / pipeline_name / run_id

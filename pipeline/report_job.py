@@ -13,8 +13,10 @@ from components.duplicates.analysis import find_duplicates_in
 from components.image_etl.etl import read_classes
 from components.label_issues.analysis import find_label_issues
 from components.outliers.analysis import find_outliers_in
+from components.output_folders import make_output_folder
 from components.quality_artifacts import ISSUES_FILE, REPORT_FILE
 from components.quality_report.analysis import ReportInputs, build_report
+from pipeline.run_report import REPORT_KIND
 from pipeline.run_results import latest_outputs, run_data_root
 from pipeline.settings import ModelName, QualityConfig
 from pipeline.tfx_pipeline import SPLIT_FOLDERS
@@ -38,7 +40,8 @@ def report_on_run(
     the MLMD database `metadata`, whose ETL output is `data_root` (None:
     the one the run read), into `output_dir`, with the `quality`
     settings and the model `model_name` for the label issues; return
-    the paths of report.html and issues.csv."""
+    the paths of report.html and issues.csv. `output_dir` must be new,
+    empty or a report folder (output_folders)."""
     connection = tfx.orchestration.metadata.sqlite_metadata_connection_config(
         metadata
     )
@@ -48,6 +51,7 @@ def report_on_run(
     transformed = split_folders(outputs[("Transform", "transformed_examples")])
     model = outputs[("Trainer", "model")].uri
     classes = read_classes(data_root)
+    make_output_folder(output_dir, kind=REPORT_KIND)
     folders = {
         name: posixpath.join(output_dir, name)
         for name in ("label_issues", "duplicates", "outliers")

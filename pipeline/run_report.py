@@ -8,6 +8,7 @@ from typing import Any
 
 from tfx.dsl.io import fileio
 
+from components.output_folders import make_output_folder
 from components.quality_artifacts import (
     INSIGHTS_FILE,
     ISSUES_FILE,
@@ -17,6 +18,10 @@ from components.quality_artifacts import (
 from pipeline.run_results import RunResults
 
 _WORST_SLICES = 3
+# The writer named in the marker of a report folder: the pipeline
+# publishes there what `dcp report` writes, and each reruns into the
+# other's folder (quality.report).
+REPORT_KIND = "dcp report"
 
 
 def format_summary(
@@ -128,8 +133,11 @@ def publish_report(report_uri: str, report_dir: str) -> tuple[str, str]:
     """Copy the run's report.html and issues.csv (and the population
     table and insights, when the report has them) into `report_dir`,
     where the latest run's are always found; return the first two's
-    paths."""
-    fileio.makedirs(report_dir)
+    paths. `report_dir` must be new, empty or a report folder
+    (output_folders)."""
+    make_output_folder(
+        report_dir, kind=REPORT_KIND, option="quality.report in params.yaml"
+    )
     copies = []
     for name in (REPORT_FILE, ISSUES_FILE, POPULATION_FILE, INSIGHTS_FILE):
         source = posixpath.join(report_uri, name)

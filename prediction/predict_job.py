@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from components.image_etl.etl import read_classes
+from components.output_folders import make_output_folder
 from pipeline.run_results import existing_store, run_data_root
 from prediction.annotation import VideoWriter, annotate, annotated_path
 from prediction.annotation import label as label_text
@@ -22,6 +23,8 @@ ANNOTATED_DIR = "annotated"
 COLUMNS = ("path", "frame", "class", "confidence", "unreadable")
 _BATCH = 64
 _PROGRESS_SECONDS = 10.0
+# The writer named in the marker of every output (output_folders).
+OUTPUT_KIND = "dcp predict"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,9 +98,11 @@ def predict_files(
     with `model` into output_dir/predictions.csv, one row per image or
     frame, and per input that cannot be read with the reason; with
     `annotate_copies`, copies in output_dir/annotated/ keep the inputs'
-    layout below their common folder."""
+    layout below their common folder. `output_dir` must be new, empty
+    or an earlier output of `dcp predict`, outside `paths`
+    (output_folders)."""
     sources = find_sources(paths)
-    output_dir.mkdir(parents=True, exist_ok=True)
+    make_output_folder(output_dir, kind=OUTPUT_KIND, inputs=paths)
     annotated = output_dir / ANNOTATED_DIR if annotate_copies else None
     counts = {"images": 0, "frames": 0, "unreadable": 0}
     copies = _Annotator(annotated) if annotated is not None else None

@@ -305,7 +305,8 @@ def test_killed_run_leaves_no_partial_output(tmp_path, digit_images):
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 120
-    while not any(tmp_path.glob(".out.staging-*/**/*")):
+    # Files in a split folder: Beam's, not the marker written first.
+    while not any(tmp_path.glob(".out.staging-*/*/*")):
         assert process.poll() is None, "the ETL ended before it was killed"
         assert time.monotonic() < deadline, "the ETL never started writing"
         time.sleep(0.05)

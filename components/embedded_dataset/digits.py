@@ -17,6 +17,8 @@ from components.embedded_dataset.no_class import no_class_scans
 from components.image_etl.staged_output import staged_directory
 
 DEFECTS_FILE = "defects.json"
+# The writer named in the marker of every output (output_folders).
+OUTPUT_KIND = "dcp prepare"
 UNLABELED_DIR = "unlabeled"
 # The scans hold 17 gray levels, 0..16.
 _DIGITS_MAX = 16.0
@@ -88,17 +90,10 @@ def write_embedded_dataset(
     """Write the dataset into `output` (replacing an earlier one written
     by this function) and return the answer key it saves beside it.
 
-    Raises ValueError if `output` holds anything else, so a user's own
-    folder is never overwritten.
+    Raises OutputFolderError (a ValueError) if `output` holds anything
+    else, so a user's own folder is never overwritten.
     """
-    output = Path(output)
-    if output.exists() and not (output / DEFECTS_FILE).exists():
-        raise ValueError(
-            f"{output}: exists and was not written by `dcp prepare`;"
-            " move it away or set prepare.output in params.yaml to"
-            " another folder"
-        )
-    with staged_directory(str(output)) as staging:
+    with staged_directory(str(output), kind=OUTPUT_KIND) as staging:
         key = _DatasetWriter(Path(staging), seed, image_size).write(
             val_fraction, test_fraction, unlabeled_fraction, defects
         )

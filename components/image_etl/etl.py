@@ -24,11 +24,14 @@ from components.image_etl.dataset_layout import (
 )
 from components.image_etl.image_records import MANIFEST_COLUMNS
 from components.image_etl.staged_output import staged_directory
+from components.output_folders import check_output_folder
 
 MANIFEST_FILE = "manifest.csv"
 QUARANTINE_FILE = "quarantine.csv"
 CLASSES_FILE = "classes.json"
 SUMMARY_FILE = "summary.json"
+# The writer named in the marker of every output (output_folders).
+OUTPUT_KIND = "dcp etl"
 
 ON_BAD_FILE_CHOICES = ("skip", "fail")
 _MAX_LISTED = 20
@@ -109,7 +112,8 @@ def run_etl(
     Args:
       data_dir: the image folder.
       output_dir: replaced as a whole when the run succeeds, untouched
-        when it fails.
+        when it fails; refused (OutputFolderError) unless it is new, an
+        empty folder or an earlier ETL output, outside `data_dir`.
       splits: the split folders to convert, e.g. ("train", "val").
       on_bad_file: "skip" converts the good files and reports the bad
         ones; "fail" publishes nothing if any file is bad.
@@ -129,6 +133,8 @@ def run_etl(
             f"on_bad_file must be one of {ON_BAD_FILE_CHOICES},"
             f" not {on_bad_file!r}"
         )
+    # Before the scan, and before reading a previous summary from it.
+    check_output_folder(output_dir, kind=OUTPUT_KIND, inputs=[data_dir])
     started = time.monotonic()
     layout = scan_dataset(data_dir, tuple(splits), labels)
     splits = layout.splits
@@ -153,7 +159,9 @@ def run_etl(
         ", ".join(splits),
         output_dir,
     )
-    with staged_directory(output_dir) as staging:
+    with staged_directory(
+        output_dir, kind=OUTPUT_KIND, inputs=[data_dir]
+    ) as staging:
         rows, unreadable = run_beam_etl(
             layout,
             splits,

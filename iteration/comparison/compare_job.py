@@ -13,6 +13,7 @@ from tfx.utils import path_utils
 
 from components.example_tables import RawTable, read_raw
 from components.image_etl.etl import read_classes
+from components.output_folders import make_output_folder
 from components.quality_report.analysis import class_counts
 from components.quality_report.evaluation_results import (
     EvaluationSummary,
@@ -55,6 +56,8 @@ from pipeline.run_results import (
 HTML_FILE = "compare.html"
 JSON_FILE = "compare.json"
 DVC_PLOTS = "dvc_plots"  # the folder `dvc plots diff` writes
+# The writer named in the marker of every output (output_folders).
+OUTPUT_KIND = "dcp compare"
 EXAMPLES = ("ImportExampleGen", "examples")
 STATISTICS = ("StatisticsGen", "statistics")
 SCHEMA = ("SchemaGen", "schema")
@@ -93,7 +96,8 @@ def compare_runs(
     """Compare the runs `a` and `b` name (see runs.resolve_run) of
     `pipeline_name` in the MLMD database `metadata`, each with the class
     names of `data_root` (None: the ETL output it read), and write
-    compare.html and compare.json into `output_dir`. `metrics_file` is
+    compare.html and compare.json into `output_dir`, which must be new,
+    empty or an earlier comparison's (output_folders). `metrics_file` is
     the project's metrics.json, the one git revisions hold."""
     connection = tfx.orchestration.metadata.sqlite_metadata_connection_config(
         metadata
@@ -118,6 +122,7 @@ def compare_runs(
         )
         for ref in refs
     )
+    make_output_folder(output_dir, kind=OUTPUT_KIND)
     run_a, run_b = (
         _read_run(ref, outputs[ref.run_id], class_names)
         for ref, class_names in zip(refs, (classes_a, classes_b), strict=True)
@@ -153,7 +158,6 @@ def compare_runs(
             if sha256 in shown
         },
     )
-    fileio.makedirs(output_dir)
     with fileio.open(posixpath.join(output_dir, HTML_FILE), "w") as file:
         file.write(render_comparison(comparison, html_dir=output_dir))
     with fileio.open(posixpath.join(output_dir, JSON_FILE), "w") as file:

@@ -14,6 +14,7 @@ import tensorflow as tf
 
 from components import trained_model
 from components.example_tables import read_raw
+from components.output_folders import make_output_folder
 from iteration.new_data.finished_run import FinishedRun
 from iteration.new_data.folder_images import UnreadableFile, load_folder
 from iteration.new_data.shift import (
@@ -36,6 +37,8 @@ from iteration.settings import ShiftConfig
 REPORT_FILE = "shift.html"
 FIGURES_FILE = "shift.json"
 CANDIDATES_FILE = "candidates.csv"
+# The writer named in the marker of every output (output_folders).
+OUTPUT_KIND = "dcp shift"
 CANDIDATE_COLUMNS = (
     "rank",
     "path",
@@ -165,7 +168,14 @@ def detect_shift(
 ) -> ShiftResult:
     """Compare the images below `new_folder` with the run's training set
     and rank the images below `candidates_folder` by how much closer
-    they are to the new images than to train."""
+    they are to the new images than to train. `output_dir` must be new,
+    empty or an earlier output of `dcp shift`, outside the image folders
+    (output_folders)."""
+    make_output_folder(
+        output_dir,
+        kind=OUTPUT_KIND,
+        inputs=[new_folder, *filter(None, [candidates_folder])],
+    )
     model = trained_model.load_keras_model(run.model)
     new, new_unreadable = folder_set(new_folder, run, model)
     train = training_set(run, model)
@@ -228,7 +238,6 @@ def detect_shift(
         },
         explained_variance=(float(variance[0]), float(variance[1])),
     )
-    output_dir.mkdir(parents=True, exist_ok=True)
     (output_dir / REPORT_FILE).write_text(render_shift_report(report))
     (output_dir / FIGURES_FILE).write_text(
         json.dumps(figures(report), indent=2) + "\n"
