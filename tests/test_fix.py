@@ -1,17 +1,12 @@
 """`dcp fix` on a real git + DVC repository of real digit scans: fixes
 become data versions that undo exactly; bad rows change nothing."""
 
-import hashlib
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
-from sklearn.datasets import load_digits
 
-from components.embedded_dataset.digits import render_digit
 from components.quality_report.issues_csv import (
     read_issues_csv,
     write_issues_csv,
@@ -33,65 +28,22 @@ from dcp.cli import main
 from iteration import data_versions
 from iteration.fixes.fix_job import FixResult, fix_data, undo_last_version
 from iteration.fixes.plan import plan_fixes
-
-DVC = str(Path(sys.executable).with_name("dvc"))
-
-
-def run(cwd: Path, *command: str) -> str:
-    result = subprocess.run(
-        command, cwd=cwd, capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
-
-
-def snapshot(folder: Path) -> dict[str, str]:
-    """Relative path → sha256 of every file under `folder`."""
-    return {
-        p.relative_to(folder).as_posix(): hashlib.sha256(
-            p.read_bytes()
-        ).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
-
-
-def sha256(file: Path) -> str:
-    return hashlib.sha256(file.read_bytes()).hexdigest()
-
-
-def write_digits(folder: Path) -> None:
-    """train and val folders of real digit scans of classes 0, 1, 2, a
-    train image copied into val, and a broken file."""
-    digits = load_digits()
-    picked = {label: 0 for label in range(3)}
-    for scan, label in zip(digits.images, digits.target, strict=False):
-        if label not in picked or picked[label] >= 6:
-            continue
-        split = "train" if picked[label] < 4 else "val"
-        path = folder / split / str(label) / f"{label}{picked[label]:02d}.png"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(render_digit(scan, 32)).save(path)
-        picked[label] += 1
-    (folder / "val" / "1" / "leak.png").write_bytes(
-        (folder / "train" / "1" / "100.png").read_bytes()
-    )
-    (folder / "train" / "2" / "broken.png").write_bytes(b"not a png")
+from tests.fix_repo import (
+    DVC,
+    finding,
+    git_dvc_repo,
+    issues_csv,
+    run,
+    sha256,
+    snapshot,
+    write_digits,
+)
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """A git + DVC project whose data/images folder is `dvc add`ed."""
-    root = tmp_path / "project"
-    write_digits(root / "data" / "images")
-    run(root, "git", "init", "-q")
-    run(root, "git", "config", "user.email", "test@example.com")
-    run(root, "git", "config", "user.name", "test")
-    run(root, DVC, "init", "-q")
-    run(root, DVC, "add", "-q", "data/images")
-    run(root, "git", "add", "-A")
-    run(root, "git", "commit", "-qm", "images")
-    return root
+    return git_dvc_repo(tmp_path / "project")
 
 
 def fix(issues: Path, data: Path, **options):
@@ -105,35 +57,6 @@ def fix(issues: Path, data: Path, **options):
         min_confidence=options.get("min_confidence", 1.0),
         splits=options.get("splits"),
     )
-
-
-def finding(folder: Path, path: str, issue: str, score: float, **kw):
-    file = folder / path
-    return Finding(
-        path=path,
-        sha256=sha256(file) if issue != BROKEN_FILE else "",
-        split=path.split("/")[0],
-        issue=issue,
-        score=score,
-        given_label=path.split("/")[1],
-        **kw,
-    )
-
-
-def issues_csv(repo: Path, findings, actions: dict[str, str]) -> Path:
-    """An issues.csv as the report writes it, with reviewed actions."""
-    path = repo / "issues.csv"
-    write_issues_csv(findings, str(path))
-    lines = path.read_text().splitlines()
-    header = lines[0].split(",")
-    column = header.index("action")
-    reviewed = [lines[0]]
-    for line in lines[1:]:
-        cells = line.split(",")
-        cells[column] = actions.get(cells[0], "")
-        reviewed.append(",".join(cells))
-    path.write_text("\n".join(reviewed) + "\n")
-    return path
 
 
 def test_fix_moves_files_and_undo_restores_the_exact_bytes(repo):
