@@ -27,7 +27,7 @@ from kfp.local import executor_input_utils, placeholder_utils
 from kfp.pipeline_spec import pipeline_spec_pb2 as pb
 
 import dcp
-from components.output_folders import make_output_folder
+from components.image_etl.staged_output import make_output_folder
 from dcp.kubeflow_runner import read_pipeline_job
 
 # What the Dockerfile's ENV sets in every step of the image.
@@ -39,7 +39,7 @@ PROJECT_ROOT = str(Path(dcp.__file__).resolve().parents[1])
 # the pod; here it is a folder of each task.
 OUTPUT_METADATA_FILE = "output_metadata.json"
 LOG_TAIL_LINES = 30
-# The writer named in the marker of every output (output_folders).
+# The writer named in the marker of every output (staged_output).
 OUTPUT_KIND = "dcp kubeflow run-local"
 
 

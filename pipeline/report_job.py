@@ -11,9 +11,9 @@ from tfx.dsl.io import fileio
 
 from components.duplicates.analysis import find_duplicates_in
 from components.image_etl.etl import read_classes
+from components.image_etl.staged_output import make_output_folder
 from components.label_issues.analysis import find_label_issues
 from components.outliers.analysis import find_outliers_in
-from components.output_folders import make_output_folder
 from components.quality_artifacts import ISSUES_FILE, REPORT_FILE
 from components.quality_report.analysis import ReportInputs, build_report
 from pipeline.run_report import REPORT_KIND
@@ -41,7 +41,7 @@ def report_on_run(
     the one the run read), into `output_dir`, with the `quality`
     settings and the model `model_name` for the label issues; return
     the paths of report.html and issues.csv. `output_dir` must be new,
-    empty or a report folder (output_folders)."""
+    empty or a report folder (staged_output)."""
     connection = tfx.orchestration.metadata.sqlite_metadata_connection_config(
         metadata
     )

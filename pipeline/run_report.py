@@ -8,7 +8,7 @@ from typing import Any
 
 from tfx.dsl.io import fileio
 
-from components.output_folders import make_output_folder
+from components.image_etl.staged_output import make_output_folder
 from components.quality_artifacts import (
     INSIGHTS_FILE,
     ISSUES_FILE,
@@ -134,7 +134,7 @@ def publish_report(report_uri: str, report_dir: str) -> tuple[str, str]:
     table and insights, when the report has them) into `report_dir`,
     where the latest run's are always found; return the first two's
     paths. `report_dir` must be new, empty or a report folder
-    (output_folders)."""
+    (staged_output)."""
     make_output_folder(
         report_dir, kind=REPORT_KIND, option="quality.report in params.yaml"
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from components.image_etl.etl import read_classes
-from components.output_folders import make_output_folder
+from components.image_etl.staged_output import make_output_folder
 from pipeline.run_results import existing_store, run_data_root
 from prediction.annotation import VideoWriter, annotate, annotated_path
 from prediction.annotation import label as label_text
@@ -23,7 +23,7 @@ ANNOTATED_DIR = "annotated"
 COLUMNS = ("path", "frame", "class", "confidence", "unreadable")
 _BATCH = 64
 _PROGRESS_SECONDS = 10.0
-# The writer named in the marker of every output (output_folders).
+# The writer named in the marker of every output (staged_output).
 OUTPUT_KIND = "dcp predict"
 
 
@@ -100,7 +100,7 @@ def predict_files(
     `annotate_copies`, copies in output_dir/annotated/ keep the inputs'
     layout below their common folder. `output_dir` must be new, empty
     or an earlier output of `dcp predict`, outside `paths`
-    (output_folders)."""
+    (staged_output)."""
     sources = find_sources(paths)
     make_output_folder(output_dir, kind=OUTPUT_KIND, inputs=paths)
     annotated = output_dir / ANNOTATED_DIR if annotate_copies else None

@@ -178,6 +178,7 @@ def test_dcp_report_analyses_a_finished_run_again(run, tmp_path, capsys):
     params["etl"]["output"] = str(tmp_path / "no-etl-output")
     params["pipeline"]["name"] = "another"
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    output = tmp_path / "report"
     assert (
         cli.main(
             [
@@ -187,13 +188,13 @@ def test_dcp_report_analyses_a_finished_run_again(run, tmp_path, capsys):
                 "--name",
                 "digits",
                 "--output",
-                str(tmp_path),
+                str(output),
             ]
         )
         == 0
     )
-    assert f"Report: {tmp_path}/report.html" in capsys.readouterr().out
-    with (tmp_path / ISSUES_FILE).open() as file:
+    assert f"Report: {output}/report.html" in capsys.readouterr().out
+    with (output / ISSUES_FILE).open() as file:
         again = list(csv.DictReader(file))
 
     def rows(issues: list[dict], label_issues: bool) -> list[tuple]:

@@ -374,6 +374,7 @@ def test_compare_the_latest_run_with_itself(
     params["etl"]["output"] = str(tmp_path / "no-etl-output")
     params["pipeline"]["name"] = "another"
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    output = tmp_path / "compare"
     parser = argparse.ArgumentParser()
     compare_command.add_parser(parser.add_subparsers())
     args = parser.parse_args(
@@ -382,7 +383,7 @@ def test_compare_the_latest_run_with_itself(
             "latest",
             "latest",
             "--output",
-            str(tmp_path),
+            str(output),
             "--name",
             "digits",
         ]
@@ -394,7 +395,7 @@ def test_compare_the_latest_run_with_itself(
     assert "all 10 classes as before" in summary
     assert "0 added, 0 removed, 0 changed, 0 moved" in summary
     assert "no feature beyond its threshold" in summary
-    assert f"compare.html: {tmp_path / HTML_FILE}" in summary
-    record = json.loads((tmp_path / JSON_FILE).read_text())
+    assert f"compare.html: {output / HTML_FILE}" in summary
+    record = json.loads((output / JSON_FILE).read_text())
     assert all(row["change"] == 0 for row in record["accuracy"])
     assert all(not row["value"] for row in record["drift"])

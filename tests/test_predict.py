@@ -236,7 +236,10 @@ def test_the_pushed_model_is_the_latest_push(tmp_path):
 def test_a_model_of_other_classes_is_refused(inputs, tmp_path):
     with pytest.raises(ValueError, match="scores 2 classes, but the run's"):
         predict_files(
-            [inputs / "a"], BrightnessModel(), ["0", "1", "2"], tmp_path
+            [inputs / "a"],
+            BrightnessModel(),
+            ["0", "1", "2"],
+            tmp_path / "out",
         )
 
 

@@ -19,7 +19,7 @@ from components.embedded_dataset.digits import (
 )
 from components.image_etl import etl as etl_module
 from components.image_etl.etl import run_etl
-from components.output_folders import (
+from components.image_etl.staged_output import (
     MARKER_FILE,
     OutputFolderError,
     make_output_folder,

@@ -17,7 +17,7 @@ from components.embedded_dataset.no_class import no_class_scans
 from components.image_etl.staged_output import staged_directory
 
 DEFECTS_FILE = "defects.json"
-# The writer named in the marker of every output (output_folders).
+# The writer named in the marker of every output (staged_output).
 OUTPUT_KIND = "dcp prepare"
 UNLABELED_DIR = "unlabeled"
 # The scans hold 17 gray levels, 0..16.

@@ -23,14 +23,16 @@ from components.image_etl.dataset_layout import (
     scan_dataset,
 )
 from components.image_etl.image_records import MANIFEST_COLUMNS
-from components.image_etl.staged_output import staged_directory
-from components.output_folders import check_output_folder
+from components.image_etl.staged_output import (
+    check_output_folder,
+    staged_directory,
+)
 
 MANIFEST_FILE = "manifest.csv"
 QUARANTINE_FILE = "quarantine.csv"
 CLASSES_FILE = "classes.json"
 SUMMARY_FILE = "summary.json"
-# The writer named in the marker of every output (output_folders).
+# The writer named in the marker of every output (staged_output).
 OUTPUT_KIND = "dcp etl"
 
 ON_BAD_FILE_CHOICES = ("skip", "fail")

@@ -13,7 +13,7 @@ from tfx.utils import path_utils
 
 from components.example_tables import RawTable, read_raw
 from components.image_etl.etl import read_classes
-from components.output_folders import make_output_folder
+from components.image_etl.staged_output import make_output_folder
 from components.quality_report.analysis import class_counts
 from components.quality_report.evaluation_results import (
     EvaluationSummary,
@@ -56,7 +56,7 @@ from pipeline.run_results import (
 HTML_FILE = "compare.html"
 JSON_FILE = "compare.json"
 DVC_PLOTS = "dvc_plots"  # the folder `dvc plots diff` writes
-# The writer named in the marker of every output (output_folders).
+# The writer named in the marker of every output (staged_output).
 OUTPUT_KIND = "dcp compare"
 EXAMPLES = ("ImportExampleGen", "examples")
 STATISTICS = ("StatisticsGen", "statistics")
@@ -97,7 +97,7 @@ def compare_runs(
     `pipeline_name` in the MLMD database `metadata`, each with the class
     names of `data_root` (None: the ETL output it read), and write
     compare.html and compare.json into `output_dir`, which must be new,
-    empty or an earlier comparison's (output_folders). `metrics_file` is
+    empty or an earlier comparison's (staged_output). `metrics_file` is
     the project's metrics.json, the one git revisions hold."""
     connection = tfx.orchestration.metadata.sqlite_metadata_connection_config(
         metadata

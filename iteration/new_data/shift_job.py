@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from components import trained_model
 from components.example_tables import read_raw
-from components.output_folders import make_output_folder
+from components.image_etl.staged_output import make_output_folder
 from iteration.new_data.finished_run import FinishedRun
 from iteration.new_data.folder_images import UnreadableFile, load_folder
 from iteration.new_data.shift import (
@@ -37,7 +37,7 @@ from iteration.settings import ShiftConfig
 REPORT_FILE = "shift.html"
 FIGURES_FILE = "shift.json"
 CANDIDATES_FILE = "candidates.csv"
-# The writer named in the marker of every output (output_folders).
+# The writer named in the marker of every output (staged_output).
 OUTPUT_KIND = "dcp shift"
 CANDIDATE_COLUMNS = (
     "rank",
@@ -170,7 +170,7 @@ def detect_shift(
     and rank the images below `candidates_folder` by how much closer
     they are to the new images than to train. `output_dir` must be new,
     empty or an earlier output of `dcp shift`, outside the image folders
-    (output_folders)."""
+    (staged_output)."""
     make_output_folder(
         output_dir,
         kind=OUTPUT_KIND,
