@@ -216,3 +216,27 @@ def test_a_killed_fix_is_finished_or_rolled_back_by_the_next(
     assert after == [*tags, f"data-v{len(tags) + 1}"]
     added = set(snapshot(repo / "data" / "images")) - set(data)
     assert f"trash/{after[-1]}/train/2/202.png" in added
+
+
+def test_two_fixes_at_once_record_two_versions_and_nothing_spurious(
+    template, tmp_path
+):
+    """On a folder not yet a version, as the first `dcp fix` finds it."""
+    repo = git_dvc_repo(tmp_path / "project")
+    for issues in ("first.csv", "second.csv"):
+        shutil.copy(template.parent / issues, tmp_path / issues)
+
+    started = [
+        start_fix(repo, tmp_path / issues)
+        for issues in ("first.csv", "second.csv")
+    ]
+    results = [finish(process) for process in started]
+
+    assert [code for code, _ in results] == [0, 0], results
+    tags, wrong = history(repo)
+    assert wrong == []
+    assert tags == ["data-v1", "data-v2", "data-v3"]
+    changelog = (repo / "DATA_CHANGELOG.md").read_text()
+    assert changelog.count("`the data as found`") == 1
+    data = snapshot(repo / "data" / "images")
+    assert not {"train/1/101.png", "train/2/202.png"} & set(data)

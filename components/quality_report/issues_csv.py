@@ -36,10 +36,19 @@ def write_issues_csv(findings: Sequence[Finding], path: str) -> None:
 
 def read_issues_csv(path: str) -> list[dict[str, str]]:
     """The rows of an issues.csv, keyed by column name. Columns a
-    reviewer added are kept."""
-    with fileio.open(path, "r") as f:
-        text = f.read()
-    reader = csv.DictReader(io.StringIO(text), restval="")
+    reviewer added are kept. UTF-8, with or without the BOM that
+    spreadsheets write; ValueError naming the line of a bad row."""
+    reader = csv.DictReader(io.StringIO(_utf8_text(path)), restval="")
+    try:
+        return _rows(path, reader)
+    except csv.Error as error:  # e.g. a NUL byte, an endless field
+        # line_num counts the lines read before the bad one.
+        raise ValueError(
+            f"{path} line {reader.line_num + 1}: {error}; save it as CSV again"
+        ) from None
+
+
+def _rows(path: str, reader: csv.DictReader) -> list[dict[str, str]]:
     missing = [
         c
         for c in ISSUE_COLUMNS
@@ -55,6 +64,19 @@ def read_issues_csv(path: str) -> list[dict[str, str]]:
         {key: value for key, value in row.items() if key is not None}
         for row in reader
     ]
+
+
+def _utf8_text(path: str) -> str:
+    with fileio.open(path, "rb") as f:
+        data = f.read()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise ValueError(
+            f"{path} line {line}: not UTF-8 text (byte {error.start}); save"
+            ' it as UTF-8 ("CSV UTF-8" in a spreadsheet)'
+        ) from None
 
 
 def _row(finding: Finding) -> dict[str, str]:

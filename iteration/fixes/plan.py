@@ -3,6 +3,7 @@ before any file moves: which files to relabel and which to remove."""
 
 import dataclasses
 import hashlib
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 
@@ -278,10 +279,13 @@ def _label(path: str) -> str:
 
 
 def _number(text: str) -> float:
+    """`text` as a number; 0.0 if it is none, or nan or inf, which would
+    pass any --min-confidence."""
     try:
-        return float(text)
+        number = float(text)
     except ValueError:
         return 0.0
+    return number if math.isfinite(number) else 0.0
 
 
 def _sha256(file: Path) -> str:
