@@ -7,7 +7,7 @@ DATA ?=
 # Stage commands run by DVC find `dcp` on the PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install browser run test test-fast lint format bench-etl \
+.PHONY: install browser run test test-fast lint format docs bench-etl \
   bench-pipeline bench-rerun bench-quality bench-review bench-loop bench-population clean
 
 install: $(INSTALLED)
@@ -49,10 +49,24 @@ test: install browser
 test-fast: install browser
 	$(BIN)/pytest -m "not e2e"
 
+# The docs are built with --strict (mkdocs.yml's validation): a broken
+# link or anchor, or a page left out of the nav, fails the lint. Not with
+# --quiet, which hides the warnings from --strict too: the log is shown
+# only on failure. NO_MKDOCS_2_WARNING silences the theme's banner.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	@echo "mkdocs build --strict"
+	@site=$$(mktemp -d); \
+	  log=$$(NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict \
+	    --site-dir "$$site" 2>&1); \
+	  status=$$?; rm -rf "$$site"; \
+	  if [ $$status -ne 0 ]; then echo "$$log"; fi; exit $$status
+
+# The docs/ site at http://127.0.0.1:8000, rebuilt on every edit.
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
 
 format: install
 	$(BIN)/ruff check --fix .
