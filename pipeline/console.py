@@ -1,9 +1,12 @@
 """What a `dcp` run prints: our progress and results, warnings from the
-libraries, and not their start-up chatter."""
+libraries, and not their start-up chatter; after Ctrl-C, nothing more
+from them."""
 
 import logging
 import os
 import re
+import signal
+import threading
 
 from absl import logging as absl_logging
 
@@ -63,12 +66,23 @@ class _LibraryLogFilter(logging.Filter):
         return True
 
 
+class _DropRaisedError(logging.Filter):
+    """Beam logs the error of a failing step, traceback and all, then
+    raises it: dcp says it once, when it reaches the command."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.exc_info is None
+
+
 def configure_logging() -> None:
     # force: importing TFX may already have configured the root logger.
     logging.basicConfig(level=logging.INFO, format="%(message)s", force=True)
     for handler in logging.getLogger().handlers:
         handler.addFilter(_LibraryLogFilter())
     logging.getLogger("apache_beam").setLevel(logging.WARNING)
+    logging.getLogger("apache_beam.runners.common").addFilter(
+        _DropRaisedError()
+    )
     relay = logging.getLogger(_RELAY_LOGGER)
     relay.setLevel(logging.INFO)
     relay.addFilter(_WorkerLogFilter())
@@ -80,3 +94,28 @@ def configure_logging() -> None:
     # It asks for python-snappy's CRC32C; crcmod's C extension, installed,
     # is just as fast.
     logging.getLogger("apache_beam.io.tfrecordio").setLevel(logging.ERROR)
+
+
+_interrupted = threading.Event()
+
+
+def quiet_on_interrupt() -> None:
+    """Make Ctrl-C silence the libraries, then raise KeyboardInterrupt:
+    what they print in its wake (Beam logs the interrupted bundle, its
+    threads die with a traceback) would bury what dcp says of it."""
+    signal.signal(signal.SIGINT, _on_interrupt)
+
+
+def was_interrupted() -> bool:
+    return _interrupted.is_set()
+
+
+def _on_interrupt(signum: int, frame: object) -> None:
+    _interrupted.set()
+    logging.disable(logging.CRITICAL)
+    threading.excepthook = _ignore
+    raise KeyboardInterrupt
+
+
+def _ignore(args: threading.ExceptHookArgs) -> None:
+    pass

@@ -72,6 +72,7 @@ def format_summary(
     insight = _top_insight(results.artifacts.get("report"))
     if insight:
         lines.append(f"  top insight: {insight}")
+    lines += _warning_lines(results.warnings)
     lines += [
         f"  run: {results.run_id} (for dcp compare)",
         f"  model: {results.artifacts['model']}",
@@ -82,6 +83,13 @@ def format_summary(
         f"  issues to review: {issues_file}",
     ]
     return "\n".join(lines)
+
+
+def _warning_lines(warnings: tuple[str, ...]) -> list[str]:
+    """What limited what the run could judge, each once."""
+    if not warnings:
+        return []
+    return ["  warnings:"] + [f"    {w}" for w in dict.fromkeys(warnings)]
 
 
 def _top_insight(report_uri: str | None) -> str:

@@ -15,7 +15,9 @@ from tfx.dsl.io import fileio
 from tfx.orchestration import metadata
 from tfx.utils import path_utils
 
+from components.image_etl.etl import QUARANTINE_FILE, SUMMARY_FILE
 from components.quality_artifacts import ISSUES_FILE
+from components.quality_report.analysis import read_notes
 from components.quality_report.evaluation_results import read_evaluation
 from components.quality_report.issues_csv import read_issues_csv
 from components.quality_report.report_data import SliceRow
@@ -28,6 +30,12 @@ _OUTPUT_EVENTS = (
 )
 _EXAMPLE_GEN = "ImportExampleGen"
 _INPUT_BASE = "input_base"  # its exec property: the folder it read
+# The analyses that note what they could not judge (NOTES_FILE).
+_NOTING = (
+    ("LabelIssues", "label_issues"),
+    ("Duplicates", "duplicates"),
+    ("Outliers", "outliers"),
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,6 +53,9 @@ class RunResults:
     artifacts: dict[str, str]  # what → uri
     # The test split's figures (see TestAccuracy), None without a test split.
     test: dict[str, Any] | None = None
+    # What limits what the run could judge: files the ETL left out, classes
+    # too small to judge, ...
+    warnings: tuple[str, ...] = ()
 
     def metrics(self) -> dict[str, Any]:
         """The figures `dvc metrics` tracks."""
@@ -167,6 +178,7 @@ def read_results(
         {where: artifact.uri for where, artifact in outputs.items()},
         blessed=blessing.custom_properties["blessed"].int_value == 1,
         class_names=class_names,
+        data_root=run_data_root(connection_config, pipeline_name, run_id),
     )
 
 
@@ -176,9 +188,11 @@ def results_from_outputs(
     *,
     blessed: bool,
     class_names: list[str],
+    data_root: str | None = None,
 ) -> RunResults:
     """The figures of a run whose (component, output key) → uri are
-    `uris`, from any orchestrator."""
+    `uris`, from any orchestrator; with the ETL's warnings if its output,
+    `data_root`, is given."""
     evaluation = uris[("Evaluator", "evaluation")]
     summary = read_evaluation(evaluation, class_names)
     tflite_dir = path_utils.serving_model_path(
@@ -210,7 +224,37 @@ def results_from_outputs(
             "report": report,
         },
         test=read_accuracy(test) if test else None,
+        warnings=run_warnings(uris, data_root),
     )
+
+
+def run_warnings(
+    uris: dict[tuple[str, str], str], data_root: str | None
+) -> tuple[str, ...]:
+    """What the ETL left out of `data_root` and what the analyses among
+    `uris` could not judge, each once."""
+    etl = etl_warnings(data_root) if data_root else []
+    notes = read_notes([uris[where] for where in _NOTING if where in uris])
+    return tuple(dict.fromkeys([*etl, *notes]))
+
+
+def etl_warnings(data_root: str) -> list[str]:
+    """The warnings of the ETL that wrote `data_root` (a split left out,
+    links followed out of the folder, ...) and its quarantined files, as
+    its summary.json records them; none without a summary.json."""
+    path = posixpath.join(data_root, SUMMARY_FILE)
+    if not fileio.exists(path):
+        return []
+    with fileio.open(path, "r") as file:
+        summary = json.load(file)
+    warnings = [f"ETL: {warning}" for warning in summary["warnings"]]
+    quarantined = len(summary["quarantined"])
+    if quarantined:
+        warnings.append(
+            f"ETL: {quarantined} bad file(s) quarantined, not converted;"
+            f" see {posixpath.join(data_root, QUARANTINE_FILE)}"
+        )
+    return warnings
 
 
 def read_tflite_metrics(tflite_dir: str) -> dict[str, Any]:
