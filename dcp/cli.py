@@ -230,6 +230,7 @@ def _convert(
     on_bad_file: str | None,
     beam_args: list[str],
     reuse_unchanged: bool = False,
+    output_option: str = "--output",
 ) -> None:
     from components.image_etl.etl import run_etl
 
@@ -244,6 +245,7 @@ def _convert(
         beam_args=[*etl.beam_args, *beam_args],
         reuse_unchanged=reuse_unchanged,
         labels=etl.labels,
+        output_option=output_option,
     )
     print(summary.format())
 
@@ -267,7 +269,9 @@ def _run(
     """ETL then pipeline; a folder of the user's own gets its own output
     and pipeline name, so its runs are compared with each other only."""
     from dcp.main_job import train_and_report
+    from pipeline.run_report import check_report_folder
 
+    check_report_folder(config.quality.report)
     data_root, name = config.etl.output, config.pipeline.name
     if args.data:
         name = Path(args.data).resolve().name
@@ -283,6 +287,8 @@ def _run(
         beam_args=[],
         # Unchanged images keep their TFRecords, so TFX reuses its cache.
         reuse_unchanged=True,
+        # dcp run has no --output: its place for a folder's TFRecords.
+        output_option="`dcp etl --output`",
     )
     return train_and_report(
         config, data_root=data_root, pipeline_name=name, beam_args=beam_args

@@ -11,6 +11,7 @@ from components.image_etl.etl import read_classes
 from dcp.beam_runner import run_pipeline
 from dcp.config import Config
 from pipeline.run_report import (
+    check_report_folder,
     format_summary,
     publish_report,
     write_dvc_files,
@@ -27,6 +28,7 @@ def train_and_report(
 ) -> int:
     """Run the pipeline; return the exit status: 1 when the data has
     anomalies and params.yaml says to fail on them, else 0."""
+    check_report_folder(config.quality.report)
     logging.info("Pipeline %s on %s", pipeline_name, data_root)
     run_pipeline(
         config,

@@ -8,7 +8,10 @@ from typing import Any
 
 from tfx.dsl.io import fileio
 
-from components.image_etl.staged_output import make_output_folder
+from components.image_etl.staged_output import (
+    check_output_folder,
+    make_output_folder,
+)
 from components.quality_artifacts import (
     INSIGHTS_FILE,
     ISSUES_FILE,
@@ -137,15 +140,22 @@ def write_dvc_files(
         writer.writerows(results.per_class_accuracy.items())
 
 
+_REPORT_OPTION = "quality.report in params.yaml"
+
+
+def check_report_folder(report_dir: str) -> None:
+    """Refuse, before any work, a `report_dir` that publish_report would
+    refuse at the end of a run."""
+    check_output_folder(report_dir, kind=REPORT_KIND, option=_REPORT_OPTION)
+
+
 def publish_report(report_uri: str, report_dir: str) -> tuple[str, str]:
     """Copy the run's report.html and issues.csv (and the population
     table and insights, when the report has them) into `report_dir`,
     where the latest run's are always found; return the first two's
     paths. `report_dir` must be new, empty or a report folder
     (staged_output)."""
-    make_output_folder(
-        report_dir, kind=REPORT_KIND, option="quality.report in params.yaml"
-    )
+    make_output_folder(report_dir, kind=REPORT_KIND, option=_REPORT_OPTION)
     copies = []
     for name in (REPORT_FILE, ISSUES_FILE, POPULATION_FILE, INSIGHTS_FILE):
         source = posixpath.join(report_uri, name)

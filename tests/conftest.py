@@ -1,5 +1,7 @@
 """Shared fixtures: real images to test on and a fast Beam runner."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +14,16 @@ DCAI_ROOT = REPO.parent / "shared" / "datasets" / "dcai-roman"
 
 # Single-process Beam: small test data runs faster without worker start-up.
 IN_PROCESS_BEAM = ("--runner=DirectRunner", "--direct_running_mode=in_memory")
+
+
+def dcp(*args: str) -> subprocess.CompletedProcess:
+    """The `dcp` command line, run as a user runs it, from the project."""
+    return subprocess.run(
+        [sys.executable, "-m", "dcp.cli", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -1,16 +1,4 @@
-import subprocess
-import sys
-
-from tests.conftest import REPO
-
-
-def dcp(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "dcp.cli", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-    )
+from tests.conftest import dcp
 
 
 def test_help_lists_each_command_with_an_example():

@@ -6,11 +6,11 @@ import json
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from PIL import Image
 
 from components.embedded_dataset.digits import (
@@ -31,18 +31,9 @@ from iteration.comparison import compare_job
 from iteration.new_data.shift_job import detect_shift
 from pipeline.run_report import publish_report
 from prediction.predict_job import predict_files
-from tests.conftest import IN_PROCESS_BEAM, REPO, save
+from tests.conftest import IN_PROCESS_BEAM, REPO, dcp, save
 
 FAST_BEAM = ["--", *IN_PROCESS_BEAM]
-
-
-def dcp(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "dcp.cli", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-    )
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -304,6 +295,30 @@ def test_the_report_goes_into_its_own_folder_only(tmp_path):
 
     assert (published / "report.html").read_text() == "<p>the run's</p>"
     assert (mine / "report.html").read_text() == "<p>my own</p>"
+
+
+@pytest.mark.parametrize("command", ["pipeline", "run"])
+def test_a_run_refuses_a_users_report_folder_before_any_work(
+    command, images, tmp_path, capsys
+):
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    params["quality"]["report"] = "mine"
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("my own\n")
+
+    status = cli.main(
+        ["--params", str(tmp_path / "params.yaml"), command]
+        + ([f"--data={images}"] if command == "run" else [])
+    )
+
+    assert status == 2
+    assert capsys.readouterr().err.startswith(
+        f"dcp {command}: error: {tmp_path / 'mine'}: exists and was not"
+        " written by `dcp report`"
+    )
+    assert not (tmp_path / "data").exists()  # no ETL output, no run
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "my own\n"
 
 
 def test_compare_writes_into_its_own_folder_only(tmp_path):

@@ -108,6 +108,7 @@ def run_etl(
     beam_args: Sequence[str] = (),
     reuse_unchanged: bool = False,
     labels: Mapping[str, str] = {},
+    output_option: str = "--output",
 ) -> EtlSummary:
     """Convert `data_dir/<split>/<class>/<image>` into `output_dir`.
 
@@ -129,6 +130,8 @@ def run_etl(
       labels: class folder name → the label to give its images, e.g.
         {"bus": "vehicle", "car": "vehicle"}; the manifest keeps the
         folder's name as folder_label.
+      output_option: how the user names another output place, for the
+        refusal of an output that would destroy their files.
     """
     if on_bad_file not in ON_BAD_FILE_CHOICES:
         raise ValueError(
@@ -136,7 +139,9 @@ def run_etl(
             f" not {on_bad_file!r}"
         )
     # Before the scan, and before reading a previous summary from it.
-    check_output_folder(output_dir, kind=OUTPUT_KIND, inputs=[data_dir])
+    check_output_folder(
+        output_dir, kind=OUTPUT_KIND, inputs=[data_dir], option=output_option
+    )
     started = time.monotonic()
     layout = scan_dataset(data_dir, tuple(splits), labels)
     splits = layout.splits
@@ -162,7 +167,7 @@ def run_etl(
         output_dir,
     )
     with staged_directory(
-        output_dir, kind=OUTPUT_KIND, inputs=[data_dir]
+        output_dir, kind=OUTPUT_KIND, inputs=[data_dir], option=output_option
     ) as staging:
         rows, unreadable = run_beam_etl(
             layout,

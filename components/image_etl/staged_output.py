@@ -138,21 +138,25 @@ def _comparable(path: str) -> PurePosixPath:
 
 @contextlib.contextmanager
 def staged_directory(
-    final_dir: str, *, kind: str, inputs: Sequence[str] = ()
+    final_dir: str,
+    *,
+    kind: str,
+    inputs: Sequence[str] = (),
+    option: str = "--output",
 ) -> Iterator[str]:
     """Yield a new sibling of `final_dir` holding only `kind`'s marker;
     on success replace `final_dir` with it, on failure remove it and
     leave `final_dir` as it was. `final_dir` must pass
     check_output_folder. Leftovers of a killed run, known by `kind`'s
     marker, are removed on the next one."""
-    check_output_folder(final_dir, kind=kind, inputs=inputs)
+    check_output_folder(final_dir, kind=kind, inputs=inputs, option=option)
     parent, name = posixpath.split(final_dir.rstrip("/"))
     parent = parent or "."
     for leftover in fileio.glob(posixpath.join(parent, f".{name}.*-*")):
         if output_kind(os.fsdecode(leftover)) == kind:
             fileio.rmtree(leftover)
     staging = posixpath.join(parent, f".{name}.staging-{uuid.uuid4().hex}")
-    mark_folder(staging, kind=kind, output=final_dir, option="--output")
+    mark_folder(staging, kind=kind, output=final_dir, option=option)
     try:
         yield staging
     except BaseException:

@@ -56,28 +56,24 @@ def augment_folder(
     class folders to the labels the ETL gives them (etl.labels). `wait`:
     see data_versions.sole_writer."""
     check_settings(settings)
+
+    def plan_now() -> tuple[AugmentPlan, np.random.Generator]:
+        return _plan(
+            settings,
+            data_dir,
+            budget,
+            pipeline_name,
+            data_root,
+            metadata,
+            labels,
+        )
+
     if dry_run:
-        plan, _ = _plan(
-            settings,
-            data_dir,
-            budget,
-            pipeline_name,
-            data_root,
-            metadata,
-            labels,
-        )
-        print(f"{plan.format()}\nDry run: nothing written.")
+        print(f"{plan_now()[0].format()}\nDry run: nothing written.")
         return
+    # Planned under the lock: another writer may change the data first.
     with sole_writer(data_dir, wait=wait):
-        plan, draw_rng = _plan(
-            settings,
-            data_dir,
-            budget,
-            pipeline_name,
-            data_root,
-            metadata,
-            labels,
-        )
+        plan, draw_rng = plan_now()
         print(plan.format())
         before = ensure_recorded(data_dir, changelog=changelog)
         tag = next_tag(data_dir)
