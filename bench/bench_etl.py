@@ -34,11 +34,11 @@ import apache_beam as beam
 import tensorflow as tf
 from PIL import Image
 
-from components.image_etl.beam_etl import beam_options
-from components.image_etl.dataset_layout import SourceImage
-from components.image_etl.etl import run_etl
-from components.image_etl.image_decoding import BadImageError
-from components.image_etl.image_records import (
+from core.dataset.etl.beam_etl import beam_options
+from core.dataset.etl.dataset_layout import SourceImage
+from core.dataset.etl.etl import run_etl
+from core.dataset.etl.image_decoding import BadImageError
+from core.dataset.etl.image_records import (
     load_image_record,
     to_tf_example,
 )

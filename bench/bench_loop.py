@@ -38,8 +38,8 @@ import tensorflow as tf
 import yaml
 from training_run import train_fixed_model
 
-from components.example_tables import read_raw, split_of
-from components.image_etl.etl import run_etl
+from core.dataset.etl.etl import run_etl
+from core.readers.example_tables import read_raw, split_of
 from dcp.config import load_config
 from models.preprocessing import decode_and_resize
 from models.registry import get_model_spec

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from components.image_etl.etl import run_etl
+from core.dataset.etl.etl import run_etl
 from dcp.config import Config, load_config
 from dcp.main_job import train_and_report
 from models.registry import compile_model, get_model_spec

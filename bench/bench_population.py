@@ -25,23 +25,23 @@ from pathlib import Path
 import numpy as np
 from tfx import v1 as tfx
 
-from components.example_tables import read_raw, split_of
-from components.image_etl.etl import read_classes
-from components.population.analysis import (
+from components.quality_report.analysis import ReportInputs, build_report
+from core.dataset.etl.etl import read_classes
+from core.population.analysis import (
     describe_population,
     write_population,
 )
-from components.population.density import uniqueness_and_representativeness
-from components.population.insights import (
+from core.population.density import uniqueness_and_representativeness
+from core.population.insights import (
     DEFAULT_CLUSTERS,
     cluster_images,
     distinct_properties,
     loss_correlations,
     rank_clusters,
 )
-from components.population.projection import map_2d
-from components.quality_report.analysis import ReportInputs, build_report
-from components.trained_model import (
+from core.population.projection import map_2d
+from core.readers.example_tables import read_raw, split_of
+from core.readers.trained_model import (
     embed,
     load_keras_model,
     predict,

@@ -25,9 +25,6 @@ import tensorflow as tf
 from sklearn.metrics import average_precision_score
 from training_run import train_fixed_model
 
-from components.embedded_dataset.digits import write_embedded_dataset
-from components.example_tables import read_raw
-from components.image_etl.etl import run_etl
 from components.label_issues.folds import plan_folds
 from components.label_issues.ink_images import ink_crops
 from components.label_issues.out_of_sample import (
@@ -38,6 +35,9 @@ from components.label_issues.out_of_sample import (
     out_of_sample,
 )
 from components.label_issues.ranking import rank_labels
+from core.dataset.embedded.digits import write_embedded_dataset
+from core.dataset.etl.etl import run_etl
+from core.readers.example_tables import read_raw
 from dcp.config import load_config
 from models.preprocessing import decode_and_resize
 from models.registry import get_model_spec

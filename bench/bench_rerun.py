@@ -7,7 +7,7 @@ pipeline, as `dcp run --data` does; (2) the same with nothing changed;
 quality_report/html_report.py in a copy of the code, whose per-step
 fingerprints the pipeline then takes).
 Only QualityReport should run again; every other step comes from the
-cache (components/code_version.py).
+cache (core/code_version.py).
 """
 
 import os
@@ -29,7 +29,7 @@ from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 from tfx import v1 as tfx
 
-from components.code_version import code_fingerprint
+from core.code_version import code_fingerprint
 from models.registry import get_model_spec
 from pipeline import tfx_pipeline
 from pipeline.console import configure_logging
@@ -40,10 +40,10 @@ _STATE = metadata_store_pb2.Execution.State
 
 
 def edited_copy_of_the_code(work: Path) -> Path:
-    """components/ and models/ copied to work/code, with a line added to
+    """components/, core/ and models/ copied to work/code, with a line added to
     the report's HTML module: a report-only change."""
     code = work / "code"
-    for package in ("components", "models"):
+    for package in ("components", "core", "models"):
         shutil.copytree(
             REPO / package,
             code / package,

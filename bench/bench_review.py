@@ -48,13 +48,6 @@ from components.duplicates.finding import (
     find_duplicates,
     normalised_pixels,
 )
-from components.example_tables import (
-    RawTable,
-    read_raw,
-    sorted_by_path,
-    split_of,
-)
-from components.image_etl.etl import run_etl
 from components.label_issues.folds import FoldPlan, plan_folds
 from components.label_issues.ink_images import ink_crops
 from components.label_issues.out_of_sample import (
@@ -67,20 +60,27 @@ from components.label_issues.out_of_sample import (
 )
 from components.label_issues.ranking import rank_labels
 from components.outliers.finding import property_findings
-from components.quality_report.issues_csv import (
-    read_issues_csv,
-    write_issues_csv,
+from components.quality_report.suggested_actions import (
+    LabelEvidence,
+    suggest_actions,
 )
-from components.quality_report.report_data import (
+from core.dataset.etl.etl import run_etl
+from core.findings.finding import (
     EXACT_DUPLICATE,
     LABEL_ISSUE,
     RELABEL,
     REMOVE,
     Finding,
 )
-from components.quality_report.suggested_actions import (
-    LabelEvidence,
-    suggest_actions,
+from core.findings.issues_csv import (
+    read_issues_csv,
+    write_issues_csv,
+)
+from core.readers.example_tables import (
+    RawTable,
+    read_raw,
+    sorted_by_path,
+    split_of,
 )
 from dcp.config import load_config
 from iteration.fixes.plan import FixStep, plan_fixes

@@ -1,10 +1,6 @@
-"""The image ETL and the custom TFX components."""
+"""The custom TFX components, one subpackage each, and
+function_component.py, the typed decorator they are written with."""
 
-# tf-keras before any TensorFlow: see models/__init__.py.
-import models  # noqa: F401
-
-# Here, since every process of the package (the `dcp` command, Beam
-# workers, the TFX CLI's runs, notebooks) imports `components` first.
-from components.quiet_start import quiet_start
-
-quiet_start()
+# Before any component loads TensorFlow: tf-keras chosen and the
+# start-up noise dropped (core/__init__.py).
+import core  # noqa: F401

@@ -4,5 +4,5 @@ with the sections each needs."""
 
 # Before anything of dcp loads TensorFlow: tf-keras chosen
 # (models/__init__.py) and the start-up noise dropped
-# (components/quiet_start.py).
-import components  # noqa: F401
+# (core/quiet_start.py), both by core/__init__.py.
+import core  # noqa: F401

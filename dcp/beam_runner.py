@@ -10,7 +10,7 @@ Run it from the project folder: it reads ./params.yaml.
 """
 
 # First, so that TensorFlow loads without its known noise
-# (components/quiet_start.py): as a script, this file is not imported
+# (core/quiet_start.py): as a script, this file is not imported
 # through dcp/__init__.py.
 import components  # noqa: F401
 

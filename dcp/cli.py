@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import get_args
 
-from components.settings import OnBadFile
+from core.settings import OnBadFile
 from dcp.commands import (
     augment,
     compare,
@@ -186,7 +186,7 @@ def _tf_fix(error: BaseException) -> str | None:
 def _prepare(
     args: argparse.Namespace, config: Config, beam_args: list[str]
 ) -> None:
-    from components.embedded_dataset.digits import write_embedded_dataset
+    from core.dataset.embedded.digits import write_embedded_dataset
 
     prepare = config.prepare
     output = args.output or prepare.output
@@ -232,7 +232,7 @@ def _convert(
     reuse_unchanged: bool = False,
     output_option: str = "--output",
 ) -> None:
-    from components.image_etl.etl import run_etl
+    from core.dataset.etl.etl import run_etl
 
     etl = config.etl
     summary = run_etl(

@@ -25,7 +25,7 @@ from typing import (
 
 import yaml
 
-from components.settings import (
+from core.settings import (
     EtlConfig,
     PathParam,
     PrepareConfig,

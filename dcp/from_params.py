@@ -7,7 +7,7 @@ from tfx import v1 as tfx
 from tfx.dsl.io import fileio
 from tfx.orchestration import metadata
 
-from components.image_etl.etl import read_classes
+from core.dataset.etl.etl import read_classes
 from dcp.config import Config
 from models.registry import get_model_spec
 from pipeline.evaluation import eval_config

@@ -24,8 +24,11 @@ from absl import app
 from tfx.orchestration.kubeflow.v2 import compiler_utils
 from tfx.orchestration.kubeflow.v2.container import kubeflow_v2_run_executor
 
-from components.quality_artifacts import DataQualityFindings, DataQualityReport
-from components.split_accuracy.keys import SplitAccuracy
+from components.test_accuracy.keys import SplitAccuracy
+from core.findings.quality_artifacts import (
+    DataQualityFindings,
+    DataQualityReport,
+)
 
 CUSTOM_ARTIFACT_TYPES = (DataQualityFindings, DataQualityReport, SplitAccuracy)
 EXECUTOR_INPUT_FLAG = "--json_serialized_invocation_args"

@@ -27,7 +27,7 @@ from kfp.local import executor_input_utils, placeholder_utils
 from kfp.pipeline_spec import pipeline_spec_pb2 as pb
 
 import dcp
-from components.image_etl.staged_output import make_output_folder
+from core.dataset.staged_output import make_output_folder
 from dcp.kubeflow_runner import read_pipeline_job
 
 # What the Dockerfile's ENV sets in every step of the image.

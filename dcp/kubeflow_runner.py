@@ -54,7 +54,7 @@ def compile_pipeline(
     # Imported here: TFX takes 15 s to import, and submit needs none of it.
     from tfx import v1 as tfx
 
-    from components.image_etl.etl import EtlOutputError
+    from core.dataset.etl.etl import EtlOutputError
     from dcp.from_params import pipeline_from_params
 
     config = dataclasses.replace(

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from tfx import v1 as tfx
 
-from components.image_etl.etl import read_classes
+from core.dataset.etl.etl import read_classes
 from dcp.beam_runner import run_pipeline
 from dcp.config import Config
 from pipeline.run_report import (

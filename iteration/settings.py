@@ -1,10 +1,10 @@
 """The sections of params.yaml that configure the loop around a run:
-fix, augment, autolabel, shift and compare; see components/settings.py."""
+fix, augment, autolabel, shift and compare; see core/settings.py."""
 
 import dataclasses
 from typing import Annotated
 
-from components.settings import (
+from core.settings import (
     AtLeast,
     Fraction,
     PathParam,

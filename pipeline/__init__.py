@@ -2,4 +2,4 @@
 finished run's results and report, and what a run prints."""
 
 # Before anything of the pipeline loads TensorFlow: see dcp/__init__.py.
-import components  # noqa: F401
+import core  # noqa: F401

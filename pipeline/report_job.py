@@ -10,12 +10,12 @@ from tfx import v1 as tfx
 from tfx.dsl.io import fileio
 
 from components.duplicates.analysis import find_duplicates_in
-from components.image_etl.etl import read_classes
-from components.image_etl.staged_output import make_output_folder
 from components.label_issues.analysis import find_label_issues
 from components.outliers.analysis import find_outliers_in
-from components.quality_artifacts import ISSUES_FILE, REPORT_FILE
 from components.quality_report.analysis import ReportInputs, build_report
+from core.dataset.etl.etl import read_classes
+from core.dataset.staged_output import make_output_folder
+from core.findings.quality_artifacts import ISSUES_FILE, REPORT_FILE
 from pipeline.run_report import REPORT_KIND
 from pipeline.run_results import latest_outputs, run_data_root
 from pipeline.settings import ModelName, QualityConfig

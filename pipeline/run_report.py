@@ -8,11 +8,11 @@ from typing import Any
 
 from tfx.dsl.io import fileio
 
-from components.image_etl.staged_output import (
+from core.dataset.staged_output import (
     check_output_folder,
     make_output_folder,
 )
-from components.quality_artifacts import (
+from core.findings.quality_artifacts import (
     INSIGHTS_FILE,
     ISSUES_FILE,
     POPULATION_FILE,

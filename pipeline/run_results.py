@@ -15,14 +15,14 @@ from tfx.dsl.io import fileio
 from tfx.orchestration import metadata
 from tfx.utils import path_utils
 
-from components.image_etl.etl import QUARANTINE_FILE, SUMMARY_FILE
-from components.quality_artifacts import ISSUES_FILE
 from components.quality_report.analysis import read_notes
 from components.quality_report.evaluation_results import read_evaluation
-from components.quality_report.issues_csv import read_issues_csv
 from components.quality_report.report_data import SliceRow
-from components.split_accuracy.measure import read_accuracy
+from components.test_accuracy.models_on_split import read_accuracy
 from components.tflite_export import keys as tflite_keys
+from core.dataset.etl.etl import QUARANTINE_FILE, SUMMARY_FILE
+from core.findings.issues_csv import read_issues_csv
+from core.findings.quality_artifacts import ISSUES_FILE
 
 _OUTPUT_EVENTS = (
     metadata_store_pb2.Event.OUTPUT,

@@ -1,10 +1,10 @@
 """The sections of params.yaml that configure the TFX pipeline; see
-components/settings.py."""
+core/settings.py."""
 
 import dataclasses
 from typing import Annotated, Literal, TypedDict
 
-from components.settings import (
+from core.settings import (
     AtLeast,
     Between,
     Fraction,

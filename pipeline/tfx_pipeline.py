@@ -8,13 +8,13 @@ import tensorflow_model_analysis as tfma
 from tfx import v1 as tfx
 from tfx.orchestration import metadata
 
-from components.code_version import CODE_VERSION_KEY, code_fingerprint
 from components.duplicates.component import Duplicates
 from components.label_issues.component import LabelIssues
 from components.outliers.component import Outliers
 from components.quality_report.component import QualityReport
-from components.split_accuracy.component import TestAccuracy
+from components.test_accuracy.component import TestAccuracy
 from components.tflite_export.component import TFLiteExport
+from core.code_version import CODE_VERSION_KEY, code_fingerprint
 from models.features import bucket_key
 from pipeline.evaluation import SLICE_PROPERTIES
 from pipeline.settings import QualityConfig
@@ -27,7 +27,7 @@ STEP_CODE = {
     "Transform": "models.preprocessing",
     "Trainer": "models.trainer",
     "TFLiteExport": "components.tflite_export.component",
-    "TestAccuracy": "components.split_accuracy.component",
+    "TestAccuracy": "components.test_accuracy.component",
     "LabelIssues": "components.label_issues.component",
     "Duplicates": "components.duplicates.component",
     "Outliers": "components.outliers.component",
@@ -73,7 +73,7 @@ def create_pipeline(
         its resolver needs an orchestrator that runs resolver steps.
 
     Each step that runs this package's code carries a fingerprint of the
-    modules it imports (components/code_version.py): it reruns when they
+    modules it imports (core/code_version.py): it reruns when they
     change, and only then.
     """
     # Read the ETL's TFRecords as they are, one split per folder.

@@ -14,12 +14,12 @@ import imageio.v2 as imageio
 import numpy as np
 from PIL import Image
 
-from components.image_etl.dataset_layout import SourceImage
-from components.image_etl.image_decoding import (
+from core.dataset.etl.dataset_layout import SourceImage
+from core.dataset.etl.image_decoding import (
     SUPPORTED_EXTENSIONS,
     BadImageError,
 )
-from components.image_etl.image_records import image_record, to_tf_example
+from core.dataset.etl.image_records import image_record, to_tf_example
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
 # New images have no label; the Transform passes this one through.

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import numpy as np
 
-from components.image_etl.etl import read_classes
-from components.image_etl.staged_output import make_output_folder
+from core.dataset.etl.etl import read_classes
+from core.dataset.staged_output import make_output_folder
 from pipeline.run_results import existing_store, run_data_root
 from prediction.annotation import VideoWriter, annotate, annotated_path
 from prediction.annotation import label as label_text
 from prediction.inputs import Frame, Source, find_sources, read_frames
-from prediction.models import Model, ModelKind, pushed_model, run_model
+from prediction.predictors import Model, ModelKind, pushed_model, run_model
 
 CSV_FILE = "predictions.csv"
 ANNOTATED_DIR = "annotated"

@@ -35,7 +35,7 @@ def photo() -> np.ndarray:
 @pytest.fixture(scope="session")
 def digit_images() -> list[np.ndarray]:
     """Real hand-written digit scans as 32x32 uint8 gray images."""
-    from components.embedded_dataset.digits import render_digit
+    from core.dataset.embedded.digits import render_digit
 
     return [render_digit(scan, 32) for scan in load_digits().images[:40]]
 
@@ -50,8 +50,8 @@ def dcai_root() -> Path:
 def write_embedded_tfrecords(root: Path) -> dict:
     """The embedded dataset as params.yaml prepares it, in root/raw, and
     its ETL output in root/tfrecords; returns the defects' answer key."""
-    from components.embedded_dataset.digits import write_embedded_dataset
-    from components.image_etl.etl import run_etl
+    from core.dataset.embedded.digits import write_embedded_dataset
+    from core.dataset.etl.etl import run_etl
     from dcp.config import load_config
 
     prepare = load_config(REPO / "params.yaml").prepare

@@ -9,9 +9,12 @@ from pathlib import Path
 from PIL import Image
 from sklearn.datasets import load_digits
 
-from components.embedded_dataset.digits import render_digit
-from components.quality_report.issues_csv import write_issues_csv
-from components.quality_report.report_data import BROKEN_FILE, Finding
+from core.dataset.embedded.digits import render_digit
+from core.findings.finding import (
+    BROKEN_FILE,
+    Finding,
+)
+from core.findings.issues_csv import write_issues_csv
 
 DVC = str(Path(sys.executable).with_name("dvc"))
 

@@ -4,9 +4,9 @@ import hashlib
 
 import numpy as np
 
-from components.embedded_dataset.digits import png_bytes
-from components.example_tables import RawTable
-from components.image_etl.image_properties import image_properties
+from core.dataset.embedded.digits import png_bytes
+from core.dataset.etl.image_properties import image_properties
+from core.readers.example_tables import RawTable
 from models import features
 
 

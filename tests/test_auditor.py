@@ -8,7 +8,6 @@ import pytest
 from PIL import Image
 from sklearn.datasets import load_digits
 
-from components.embedded_dataset.digits import render_digit
 from components.label_issues.auditor import (
     AUGMENTED_SOFTMAX,
     NEIGHBOURS,
@@ -17,6 +16,7 @@ from components.label_issues.auditor import (
 from components.label_issues.folds import plan_folds
 from components.label_issues.ink_images import ink_crop, ink_crops
 from components.label_issues.ranking import rank_labels
+from core.dataset.embedded.digits import render_digit
 
 SEED = 123
 DIGITS = [str(d) for d in range(10)]

@@ -18,9 +18,9 @@ import pytest
 import yaml
 from sklearn.datasets import load_digits
 
-from components import trained_model
-from components.embedded_dataset.digits import png_bytes, render_digit
-from components.image_etl.etl import read_classes
+from core.dataset.embedded.digits import png_bytes, render_digit
+from core.dataset.etl.etl import read_classes
+from core.readers import trained_model
 from dcp.commands.new_data import add_parser
 from dcp.config import load_config
 from iteration.data_versions import Change

@@ -3,7 +3,7 @@ from apache_beam.options.pipeline_options import (
     StandardOptions,
 )
 
-from components.image_etl.beam_etl import beam_options
+from core.dataset.etl.beam_etl import beam_options
 
 
 def direct(args, images):

@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from components.code_version import (
+from core.code_version import (
     CODE_VERSION_KEY,
     code_fingerprint,
     imported_modules,
@@ -22,7 +22,7 @@ from tests.conftest import REPO
 
 @pytest.fixture
 def code_copy(tmp_path):
-    for package in ("components", "models"):
+    for package in ("components", "core", "models"):
         shutil.copytree(
             REPO / package,
             tmp_path / package,
@@ -67,7 +67,7 @@ def test_a_report_change_reruns_the_report_alone(code_copy):
 
 def test_a_page_template_change_reruns_the_report_alone(code_copy):
     before = fingerprints(code_copy)
-    edit(code_copy / "components" / "pages" / "templates" / "report.html")
+    edit(code_copy / "core" / "pages" / "templates" / "report.html")
     after = fingerprints(code_copy)
     assert {step for step in STEP_CODE if after[step] != before[step]} == {
         "QualityReport"
@@ -76,7 +76,7 @@ def test_a_page_template_change_reruns_the_report_alone(code_copy):
 
 def test_a_test_accuracy_change_reruns_it_and_the_report(code_copy):
     before = fingerprints(code_copy)
-    edit(code_copy / "components" / "split_accuracy" / "measurement.py")
+    edit(code_copy / "components" / "test_accuracy" / "figures.py")
     after = fingerprints(code_copy)
     # The report reads what TestAccuracy writes.
     assert {step for step in STEP_CODE if after[step] != before[step]} == {

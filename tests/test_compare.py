@@ -18,15 +18,15 @@ import tensorflow_data_validation as tfdv
 from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 
-from components.embedded_dataset.digits import render_digit
-from components.image_etl.image_properties import image_properties
 from components.quality_report.analysis import class_counts
 from components.quality_report.evaluation_results import EvaluationSummary
 from components.quality_report.report_data import SliceRow
-from components.split_accuracy.measurement import (
+from components.test_accuracy.figures import (
     accuracy_figures,
     images_digest,
 )
+from core.dataset.embedded.digits import render_digit
+from core.dataset.etl.image_properties import image_properties
 from dcp.commands import compare as command
 from iteration.comparison.accuracy import (
     CLASS,

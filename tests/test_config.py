@@ -4,7 +4,7 @@ from typing import get_args, get_type_hints
 import pytest
 import yaml
 
-from components.settings import PathParam
+from core.settings import PathParam
 from dcp.config import ConfigError, load_config
 from tests.conftest import REPO
 
@@ -115,9 +115,9 @@ def test_a_missing_key_is_named(tmp_path):
 
 def test_the_choices_agree_with_the_code_that_uses_them():
     # Imported here: these modules import TensorFlow.
-    from components.image_etl.etl import ON_BAD_FILE_CHOICES
     from components.label_issues.out_of_sample import METHODS
-    from components.settings import OnBadFile
+    from core.dataset.etl.etl import ON_BAD_FILE_CHOICES
+    from core.settings import OnBadFile
     from models.registry import MODELS
     from pipeline.settings import LabelMethod, ModelName
 

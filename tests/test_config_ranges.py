@@ -9,7 +9,7 @@ from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 import pytest
 import yaml
 
-from components.settings import Range, Ranges
+from core.settings import Range, Ranges
 from dcp.config import Config, ConfigError, load_config
 from tests.conftest import REPO
 

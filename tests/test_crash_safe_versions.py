@@ -16,7 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from components.quality_report.report_data import LABEL_ISSUE, OUTLIER
+from core.findings.finding import (
+    LABEL_ISSUE,
+    OUTLIER,
+)
 from dcp.commands import fix
 from dcp.config import load_config
 from iteration import data_versions

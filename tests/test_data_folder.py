@@ -15,8 +15,8 @@ from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2 as mlmd
 from tfx import v1 as tfx
 
-from components.image_etl.etl import SUMMARY_FILE
-from components.quality_report.report_data import OUTLIER
+from core.dataset.etl.etl import SUMMARY_FILE
+from core.findings.finding import OUTLIER
 from dcp.commands import fix
 from dcp.commands.data_folder import NoImageFolder
 from dcp.config import load_config

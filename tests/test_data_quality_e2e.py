@@ -13,11 +13,14 @@ from PIL import Image
 from tfx import v1 as tfx
 from tfx.utils import path_utils
 
-from components.image_etl.etl import read_classes
-from components.quality_artifacts import ISSUES_FILE, RANKING_FILE
 from components.quality_report.evaluation_results import read_evaluation
-from components.split_accuracy.measure import measure_split, read_accuracy
+from components.test_accuracy.models_on_split import (
+    measure_split,
+    read_accuracy,
+)
 from components.tflite_export.keys import INT8_FILE
+from core.dataset.etl.etl import read_classes
+from core.findings.quality_artifacts import ISSUES_FILE, RANKING_FILE
 from dcp import cli, local_runner
 from pipeline.evaluation import SLICE_PROPERTIES
 from pipeline.run_report import format_summary

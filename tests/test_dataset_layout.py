@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from components.image_etl.dataset_layout import DatasetError, scan_dataset
+from core.dataset.etl.dataset_layout import DatasetError, scan_dataset
 from tests.conftest import save
 
 SPLITS = ("train", "val")

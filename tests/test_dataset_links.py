@@ -6,8 +6,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from components.image_etl.dataset_layout import scan_dataset
-from components.image_etl.etl import input_fingerprint, run_etl
+from core.dataset.etl.dataset_layout import scan_dataset
+from core.dataset.etl.etl import input_fingerprint, run_etl
 from tests.conftest import IN_PROCESS_BEAM, save
 
 SPLITS = ("train", "val")

@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from components.image_etl.etl import run_etl
+from core.dataset.etl.etl import run_etl
 from models import features
 
 pytestmark = [pytest.mark.dcai, pytest.mark.e2e]

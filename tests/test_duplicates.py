@@ -11,13 +11,13 @@ from components.duplicates.finding import (
     find_duplicates,
     normalised_pixels,
 )
-from components.embedded_dataset.digits import (
+from core.dataset.embedded.digits import (
     brighten,
     png_bytes,
     render_digit,
     shift_right,
 )
-from components.quality_report.report_data import (
+from core.findings.finding import (
     EXACT_DUPLICATE,
     NEAR_DUPLICATE,
 )

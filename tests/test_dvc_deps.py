@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.code_version import imported_modules
+from core.code_version import imported_modules
 from tests.conftest import REPO
 
 OUR_PACKAGES = (
@@ -17,12 +17,13 @@ OUR_PACKAGES = (
     "prediction",
     "pipeline",
     "components",
+    "core",
     "models",
 )
 # What each stage's command runs, past the command line itself.
 STAGE_CODE = {
-    "prepare": ("components.embedded_dataset.digits",),
-    "etl": ("components.image_etl.etl",),
+    "prepare": ("core.dataset.embedded.digits",),
+    "etl": ("core.dataset.etl.etl",),
     "pipeline": ("dcp.main_job", "dcp.config"),
 }
 

@@ -8,15 +8,15 @@ import pytest
 from PIL import Image
 from sklearn.datasets import load_digits
 
-from components.embedded_dataset.digits import (
+from core.dataset.embedded.digits import (
     NEAR_DUPLICATE_TRANSFORMS,
     DefectCounts,
     render_digit,
     shift_right,
     write_embedded_dataset,
 )
-from components.embedded_dataset.no_class import NO_CLASS_KINDS
-from components.image_etl.image_decoding import BadImageError, decode_image
+from core.dataset.embedded.no_class import NO_CLASS_KINDS
+from core.dataset.etl.image_decoding import BadImageError, decode_image
 
 DEFECTS = DefectCounts(
     label_flip_fraction=0.05,

@@ -13,16 +13,16 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from components.embedded_dataset.digits import png_bytes
-from components.image_etl import image_records
-from components.image_etl.dataset_layout import DatasetError
-from components.image_etl.etl import (
+from core.dataset.embedded.digits import png_bytes
+from core.dataset.etl import image_records
+from core.dataset.etl.dataset_layout import DatasetError
+from core.dataset.etl.etl import (
     EtlOutputError,
     read_classes,
     read_data_dir,
     run_etl,
 )
-from components.image_etl.image_properties import image_properties
+from core.dataset.etl.image_properties import image_properties
 from models import features
 from tests.conftest import IN_PROCESS_BEAM, REPO, save
 

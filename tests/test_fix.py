@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from components.quality_report.issues_csv import (
-    read_issues_csv,
-    write_issues_csv,
+from components.quality_report.suggested_actions import (
+    LabelEvidence,
+    suggest_actions,
 )
-from components.quality_report.report_data import (
+from core.findings.finding import (
     BLANK,
     BROKEN_FILE,
     EXACT_DUPLICATE,
@@ -20,9 +20,9 @@ from components.quality_report.report_data import (
     OUTLIER,
     Finding,
 )
-from components.quality_report.suggested_actions import (
-    LabelEvidence,
-    suggest_actions,
+from core.findings.issues_csv import (
+    read_issues_csv,
+    write_issues_csv,
 )
 from dcp.cli import main
 from iteration import data_versions

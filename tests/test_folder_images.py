@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from components.embedded_dataset.digits import png_bytes
-from components.example_tables import read_pixels
+from core.dataset.embedded.digits import png_bytes
+from core.readers.example_tables import read_pixels
 from iteration.new_data.finished_run import finished_run
 from iteration.new_data.folder_images import (
     find_files,

@@ -13,14 +13,15 @@ import pytest
 from markupsafe import escape
 from PIL import Image
 
-from components.pages.charts import charts_script
-from components.pages.files import static_file
 from components.quality_report import report_data as rd
 from components.quality_report.html_report import render_report
-from components.quality_report.issues_csv import (
+from core.findings import finding as fd
+from core.findings.issues_csv import (
     read_issues_csv,
     write_issues_csv,
 )
+from core.pages.charts import charts_script
+from core.pages.files import static_file
 
 EVIL = "<script>alert(1)</script>&\"'"
 EVIL_PATH = f"train/7/{EVIL}.png"
@@ -110,9 +111,9 @@ def decode_data_url(src: str) -> np.ndarray:
     return np.asarray(image)
 
 
-def finding(path: str, issue: str, score: float, **fields) -> rd.Finding:
+def finding(path: str, issue: str, score: float, **fields) -> fd.Finding:
     fields.setdefault("given_label", path.split("/")[1])
-    return rd.Finding(
+    return fd.Finding(
         path=path,
         sha256=hashlib.sha256(path.encode()).hexdigest(),
         split=path.split("/")[0],
@@ -122,56 +123,56 @@ def finding(path: str, issue: str, score: float, **fields) -> rd.Finding:
     )
 
 
-def make_findings() -> list[rd.Finding]:
+def make_findings() -> list[fd.Finding]:
     """At least one finding of every issue type, some without pictures."""
     return [
         finding(
             "train/1/0003.png",
-            rd.LABEL_ISSUE,
+            fd.LABEL_ISSUE,
             0.61,
             suggested_label="7",
-            suggested_action=rd.REMOVE,
+            suggested_action=fd.REMOVE,
             confidence=0.8,
         ),
         finding(
             EVIL_PATH,
-            rd.LABEL_ISSUE,
+            fd.LABEL_ISSUE,
             0.93,
             suggested_label=EVIL,
-            suggested_action=rd.RELABEL,
+            suggested_action=fd.RELABEL,
             confidence=0.97,
         ),
-        finding("train/7/0012.png", rd.LABEL_ISSUE, 0.0712),
+        finding("train/7/0012.png", fd.LABEL_ISSUE, 0.0712),
         finding(
             "val/1/0044.png",
-            rd.EXACT_DUPLICATE,
+            fd.EXACT_DUPLICATE,
             1.0,
             detail="same bytes as train/7/0012.png (labels differ: 1 vs 7)",
         ),
         finding(
             "test/7/0045.png",
-            rd.NEAR_DUPLICATE,
+            fd.NEAR_DUPLICATE,
             0.88,
             detail="shifted copy of train/7/0012.png",
         ),
         finding(
             "train/1/0099.png",
-            rd.BROKEN_FILE,
+            fd.BROKEN_FILE,
             1.0,
             detail="truncated PNG: image file is truncated",
         ),
-        finding("train/7/0100.png", rd.BLANK, 1.0, detail="one gray level"),
-        finding("train/7/0101.png", rd.DARK, 0.8),
-        finding("train/1/0102.png", rd.LIGHT, 0.7),
-        finding("val/7/0103.png", rd.BLURRY, 0.6),
-        finding("val/1/0104.png", rd.ODD_SIZE, 0.5, detail="32x7 pixels"),
-        finding("test/1/0105.png", rd.GRAYSCALE, 0.4),
-        finding("test/7/0106.png", rd.OUTLIER, 0.3),
+        finding("train/7/0100.png", fd.BLANK, 1.0, detail="one gray level"),
+        finding("train/7/0101.png", fd.DARK, 0.8),
+        finding("train/1/0102.png", fd.LIGHT, 0.7),
+        finding("val/7/0103.png", fd.BLURRY, 0.6),
+        finding("val/1/0104.png", fd.ODD_SIZE, 0.5, detail="32x7 pixels"),
+        finding("test/1/0105.png", fd.GRAYSCALE, 0.4),
+        finding("test/7/0106.png", fd.OUTLIER, 0.3),
     ]
 
 
 def make_report(
-    digit_images: list[np.ndarray], findings: list[rd.Finding]
+    digit_images: list[np.ndarray], findings: list[fd.Finding]
 ) -> rd.ReportData:
     misclassified = [
         rd.Misclassified("test/1/0200.png", "1", "7", 0.97),
@@ -345,7 +346,7 @@ def test_thumbnail_that_is_not_a_png_is_a_placeholder(digit_images):
 def test_summary_counts_findings_per_issue_type(parsed):
     counts = dict(parsed.tables["issue-counts"])
     assert counts["label issue"] == "3"
-    for issue in rd.ISSUE_TYPES[1:]:
+    for issue in fd.ISSUE_TYPES[1:]:
         assert counts[issue.replace("_", " ")] == "1"
 
 
@@ -470,7 +471,7 @@ def test_issues_csv_round_trip(tmp_path: Path):
         *make_findings(),
         finding(
             "val/7/0300.png",
-            rd.EXACT_DUPLICATE,
+            fd.EXACT_DUPLICATE,
             0.123456,
             detail='copy of "a, b"\nsecond line',
         ),
@@ -479,13 +480,13 @@ def test_issues_csv_round_trip(tmp_path: Path):
     write_issues_csv(list(reversed(findings)), path)
 
     header = Path(path).read_text().splitlines()[0]
-    assert header == ",".join(rd.ISSUE_COLUMNS)
+    assert header == ",".join(fd.ISSUE_COLUMNS)
     rows = read_issues_csv(path)
     assert len(rows) == len(findings)
-    assert all(list(row) == list(rd.ISSUE_COLUMNS) for row in rows)
+    assert all(list(row) == list(fd.ISSUE_COLUMNS) for row in rows)
     assert all(row["action"] == "" for row in rows)
     issues = [row["issue"] for row in rows]
-    assert issues == sorted(issues, key=rd.ISSUE_TYPES.index)
+    assert issues == sorted(issues, key=fd.ISSUE_TYPES.index)
     assert [row["path"] for row in rows[:3]] == [
         EVIL_PATH,
         "train/1/0003.png",

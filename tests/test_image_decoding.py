@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from components.image_etl.image_decoding import BadImageError, decode_image
+from core.dataset.etl.image_decoding import BadImageError, decode_image
 
 
 def encode(

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from PIL import Image
 from sklearn.datasets import load_sample_image
 
-from components.image_etl.dataset_layout import SourceImage
-from components.image_etl.image_decoding import BadImageError, decode_image
-from components.image_etl.image_records import ImageRecord, load_image_record
+from core.dataset.etl.dataset_layout import SourceImage
+from core.dataset.etl.image_decoding import BadImageError, decode_image
+from core.dataset.etl.image_records import ImageRecord, load_image_record
 
 FAST = settings(max_examples=75, deadline=None)
 SOURCE = SourceImage("train", "a", "train/a/file.png")

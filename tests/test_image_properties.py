@@ -3,7 +3,7 @@ import pytest
 from PIL import Image, ImageFilter
 from scipy import ndimage
 
-from components.image_etl.image_properties import (
+from core.dataset.etl.image_properties import (
     DARK_LEVEL,
     LIGHT_LEVEL,
     image_properties,

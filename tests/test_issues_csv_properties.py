@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.quality_report.issues_csv import read_issues_csv
-from components.quality_report.report_data import ISSUE_COLUMNS
+from core.findings.finding import ISSUE_COLUMNS
+from core.findings.issues_csv import read_issues_csv
 from iteration import data_versions
 from iteration.fixes.fix_job import fix_data
 from iteration.fixes.plan import plan_fixes

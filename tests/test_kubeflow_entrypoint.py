@@ -10,8 +10,8 @@ from tfx.orchestration.kubeflow.v2.container import (
 from tfx.types import standard_artifacts
 from tfx.utils import import_utils
 
-from components.quality_artifacts import DataQualityFindings
-from components.split_accuracy.keys import SplitAccuracy
+from components.test_accuracy.keys import SplitAccuracy
+from core.findings.quality_artifacts import DataQualityFindings
 from dcp.kubeflow_entrypoint import (
     CUSTOM_ARTIFACT_TYPES,
     EXECUTOR_INPUT_FLAG,

@@ -5,13 +5,13 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
-from components.embedded_dataset.digits import render_digit
 from components.label_issues.folds import plan_folds
 from components.label_issues.out_of_sample import (
     cross_train_probabilities,
     pixel_probe_probabilities,
 )
 from components.label_issues.ranking import RankedLabel, rank_labels
+from core.dataset.embedded.digits import render_digit
 from models.registry import get_model_spec
 
 N_IMAGES = 300

@@ -1,10 +1,12 @@
 """Imports point one way, down the layers:
 
-  dcp → iteration, prediction → pipeline → components, models
+  dcp → iteration, prediction → pipeline → components → core → models
 
 A module imports packages of its own layer and of the layers below it,
 never one above: so each layer reads without the ones on top of it.
-Every import counts, those inside functions too.
+Every import counts, those inside functions too. And components/ holds
+TFX components only, one subpackage each; what they share with the
+layers above lives in core/.
 """
 
 import ast
@@ -17,13 +19,17 @@ from tests.conftest import REPO
 # Each of our packages and its layer; a module may import a package of
 # its own layer or a lower one.
 LAYERS = {
-    "dcp": 3,
-    "iteration": 2,
-    "prediction": 2,
-    "pipeline": 1,
-    "components": 0,
+    "dcp": 5,
+    "iteration": 4,
+    "prediction": 4,
+    "pipeline": 3,
+    "components": 2,
+    "core": 1,
     "models": 0,
 }
+# The modules of components/ beside its component subpackages: the
+# typed decorator the components are written with.
+COMPONENT_HELPERS = {"__init__.py", "function_component.py"}
 
 
 def imports(path: Path, root: Path) -> list[tuple[int, str]]:
@@ -81,7 +87,63 @@ def test_an_upward_import_inside_a_function_is_found(tmp_path):
     assert upward_imports("components", tmp_path) == [
         "components/sub/bad.py:4 imports pipeline.run_results"
     ]
+    (tmp_path / "core" / "bad.py").write_text("import components.sub\n")
+    assert upward_imports("core", tmp_path) == [
+        "core/bad.py:1 imports components.sub"
+    ]
     assert upward_imports("pipeline", tmp_path) == [
         "pipeline/bad.py:1 imports dcp.cli"
     ]
     assert upward_imports("dcp", tmp_path) == []
+
+
+def defines_a_component(module: Path) -> bool:
+    """Whether `module` defines a function decorated with @component."""
+    return any(
+        isinstance(node, ast.FunctionDef)
+        and any(
+            isinstance(d, ast.Name) and d.id == "component"
+            for d in node.decorator_list
+        )
+        for node in ast.parse(module.read_bytes(), str(module)).body
+    )
+
+
+def not_components(root: Path = REPO) -> list[str]:
+    """What in components/ is neither a component subpackage (one with
+    a component.py defining a @component) nor a COMPONENT_HELPERS
+    module."""
+    wrong = []
+    for path in sorted((root / "components").iterdir()):
+        if path.name == "__pycache__":
+            continue
+        if path.is_dir():
+            module = path / "component.py"
+            if not (module.is_file() and defines_a_component(module)):
+                wrong.append(f"components/{path.name}/: no component.py")
+        elif path.suffix == ".py" and path.name not in COMPONENT_HELPERS:
+            wrong.append(f"components/{path.name}: not a component")
+    return wrong
+
+
+def test_components_holds_only_tfx_components():
+    wrong = not_components()
+    assert not wrong, (
+        "components/ holds TFX components only; shared code goes to"
+        " core/:" + "".join(f"\n  {line}" for line in wrong)
+    )
+
+
+def test_a_library_module_in_components_is_found(tmp_path):
+    (tmp_path / "components" / "good").mkdir(parents=True)
+    (tmp_path / "components" / "good" / "component.py").write_text(
+        "@component\ndef Good():\n    pass\n"
+    )
+    (tmp_path / "components" / "shared").mkdir()
+    (tmp_path / "components" / "shared" / "__init__.py").write_text("")
+    (tmp_path / "components" / "__init__.py").write_text("")
+    (tmp_path / "components" / "tables.py").write_text("")
+    assert not_components(tmp_path) == [
+        "components/shared/: no component.py",
+        "components/tables.py: not a component",
+    ]

@@ -3,7 +3,7 @@ import pytest
 import tensorflow as tf
 from sklearn.datasets import load_digits
 
-from components.embedded_dataset.digits import render_digit
+from core.dataset.embedded.digits import render_digit
 from models import dcai_resnet50, features, mcunet
 from models.registry import MODELS, compile_model, get_model_spec
 

@@ -20,11 +20,21 @@ from PIL import Image
 from sklearn.datasets import load_digits
 
 from components.duplicates.finding import find_duplicates, normalised_pixels
-from components.embedded_dataset.digits import png_bytes, render_digit
 from components.quality_report.report_data import SliceRow
+from core.dataset.embedded.digits import png_bytes, render_digit
 from dcp.commands.augment import add_parser
 from dcp.config import load_config
 from iteration.augmentation import operations as ops
+from iteration.augmentation.allocation import (
+    CLASS,
+    SLICE,
+    Weakness,
+    balance,
+    largest_remainder,
+    new_image_count,
+    weak_count,
+    weak_targets,
+)
 from iteration.augmentation.dataset import (
     pick_parents,
     read_dataset,
@@ -35,16 +45,6 @@ from iteration.augmentation.job import augment_folder
 from iteration.augmentation.last_evaluation import read_last_run
 from iteration.augmentation.parent_preference import read_preference
 from iteration.augmentation.plan import BALANCE, make_plan
-from iteration.augmentation.planning import (
-    CLASS,
-    SLICE,
-    Weakness,
-    balance,
-    largest_remainder,
-    new_image_count,
-    weak_count,
-    weak_targets,
-)
 from iteration.augmentation.writing import LINEAGE_FILE, read_generated
 from models import image_cleanup
 from tests.conftest import REPO

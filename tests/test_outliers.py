@@ -6,10 +6,9 @@ from PIL import Image
 from scipy import ndimage
 from sklearn.datasets import load_digits
 
-from components.embedded_dataset.digits import render_digit
-from components.example_tables import RawTable
 from components.outliers.finding import embedding_findings, property_findings
-from components.quality_report.report_data import (
+from core.dataset.embedded.digits import render_digit
+from core.findings.finding import (
     BLANK,
     BLURRY,
     DARK,
@@ -19,6 +18,7 @@ from components.quality_report.report_data import (
     OUTLIER,
     Finding,
 )
+from core.readers.example_tables import RawTable
 from models import features
 from tests.raw_tables import raw_table
 

@@ -7,14 +7,14 @@ import re
 
 import numpy as np
 
-from components.pages.charts import Chart, charts_script
-from components.pages.files import static_file
-from components.pages.render import (
+from core.pages.charts import Chart, charts_script
+from core.pages.files import static_file
+from core.pages.render import (
     content_security_policy,
     environment,
     render_page,
 )
-from components.pages.table import Column, Table, image, num, table
+from core.pages.table import Column, Table, image, num, table
 from tests.test_html_report import EVIL, Page, decode_data_url, png
 
 TABLE = (

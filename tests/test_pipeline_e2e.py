@@ -15,8 +15,8 @@ from PIL import Image
 from sklearn.datasets import load_digits
 from tfx import v1 as tfx
 
-from components.embedded_dataset.digits import render_digit
-from components.image_etl.etl import run_etl
+from core.dataset.embedded.digits import render_digit
+from core.dataset.etl.etl import run_etl
 from dcp import local_runner
 from dcp.commands import compare as compare_command
 from dcp.config import load_config

@@ -8,16 +8,16 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_predict
 from sklearn.neighbors import KNeighborsClassifier
 
-from components.embedded_dataset.digits import render_digit
-from components.image_etl.image_properties import image_properties
-from components.population.density import uniqueness_and_representativeness
-from components.population.insights import (
+from core.dataset.embedded.digits import render_digit
+from core.dataset.etl.image_properties import image_properties
+from core.population.density import uniqueness_and_representativeness
+from core.population.insights import (
     describe,
     distinct_properties,
     loss_correlations,
     rank_clusters,
 )
-from components.population.projection import map_2d
+from core.population.projection import map_2d
 
 
 @pytest.fixture(scope="module")

@@ -15,9 +15,9 @@ import tensorflow as tf
 from PIL import Image
 from tfx import v1 as tfx
 
-from components.embedded_dataset.digits import png_bytes
-from components.image_etl.dataset_layout import SourceImage
-from components.image_etl.image_records import load_image_record
+from core.dataset.embedded.digits import png_bytes
+from core.dataset.etl.dataset_layout import SourceImage
+from core.dataset.etl.image_records import load_image_record
 from dcp.cli import main
 from models import features
 from pipeline.run_results import pipeline_runs
@@ -28,8 +28,8 @@ from prediction.inputs import (
     find_sources,
     read_frames,
 )
-from prediction.models import pushed_model
 from prediction.predict_job import COLUMNS, predict_files
+from prediction.predictors import pushed_model
 from tests.conftest import save
 from tests.new_data_run import SmallRun, served_run
 

@@ -14,8 +14,8 @@ from tfx.components.transform import executor_utils
 from tfx.components.transform import labels as transform_labels
 from tfx.utils import json_utils
 
-from components.embedded_dataset.digits import png_bytes
-from components.image_etl.image_properties import image_properties
+from core.dataset.embedded.digits import png_bytes
+from core.dataset.etl.image_properties import image_properties
 from models import features, preprocessing
 
 # Pillow's and TF's bilinear resize use the same triangle filter (widened

@@ -13,19 +13,6 @@ import tensorflow as tf
 from PIL import Image
 from sklearn.datasets import load_digits
 
-from components.embedded_dataset.digits import png_bytes, render_digit
-from components.example_tables import (
-    read_pixels,
-    read_raw,
-    sorted_by_path,
-    split_of,
-)
-from components.image_etl.dataset_layout import SourceImage
-from components.image_etl.image_decoding import BadImageError
-from components.image_etl.image_records import (
-    load_image_record,
-    to_tf_example,
-)
 from components.quality_report.analysis import (
     QUARANTINE_FILE,
     broken_files,
@@ -33,14 +20,27 @@ from components.quality_report.analysis import (
     property_histograms,
     read_findings,
 )
-from components.quality_report.issues_csv import write_issues_csv
-from components.quality_report.report_data import (
+from core.dataset.embedded.digits import png_bytes, render_digit
+from core.dataset.etl.dataset_layout import SourceImage
+from core.dataset.etl.image_decoding import BadImageError
+from core.dataset.etl.image_records import (
+    load_image_record,
+    to_tf_example,
+)
+from core.findings.finding import (
     BLANK,
     BROKEN_FILE,
     EXACT_DUPLICATE,
     LABEL_ISSUE,
     NEAR_DUPLICATE,
     Finding,
+)
+from core.findings.issues_csv import write_issues_csv
+from core.readers.example_tables import (
+    read_pixels,
+    read_raw,
+    sorted_by_path,
+    split_of,
 )
 from models import features
 from tests.conftest import save

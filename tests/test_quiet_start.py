@@ -1,6 +1,6 @@
 import os
 
-from components.quiet_start import import_without_known_noise
+from core.quiet_start import import_without_known_noise
 
 NOISE = (
     "2026-01-01 00:00:00.000000: E external/local_xla/xla/stream_executor/"

@@ -13,22 +13,23 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from components.pages.render import content_security_policy
-from components.population.density import uniqueness_and_representativeness
-from components.population.insights import (
-    cluster_images,
-    loss_correlations,
-    rank_clusters,
-)
-from components.population.points import ImagePoint, Population
-from components.population.projection import map_2d
 from components.quality_report.html_report import render_report
 from components.quality_report.population_charts import (
     COLOUR_PARAM,
     MAP_ID,
     small_thumbnails,
 )
-from components.quality_report.report_data import BROKEN_FILE, ReportData
+from components.quality_report.report_data import ReportData
+from core.findings.finding import BROKEN_FILE
+from core.pages.render import content_security_policy
+from core.population.density import uniqueness_and_representativeness
+from core.population.insights import (
+    cluster_images,
+    loss_correlations,
+    rank_clusters,
+)
+from core.population.points import ImagePoint, Population
+from core.population.projection import map_2d
 from tests.test_html_report import (
     EVIL_PATH,
     SECTION_IDS,

@@ -5,9 +5,9 @@ analyses could not judge."""
 import numpy as np
 from PIL import Image
 
-from components.image_etl.etl import run_etl
 from components.label_issues.folds import plan_folds
-from components.quality_artifacts import NOTES_FILE
+from core.dataset.etl.etl import run_etl
+from core.findings.quality_artifacts import NOTES_FILE
 from pipeline.run_report import format_summary
 from pipeline.run_results import RunResults, run_warnings
 

@@ -13,13 +13,13 @@ import pytest
 import yaml
 from PIL import Image
 
-from components.embedded_dataset.digits import (
+from core.dataset.embedded.digits import (
     DefectCounts,
     write_embedded_dataset,
 )
-from components.image_etl import etl as etl_module
-from components.image_etl.etl import run_etl
-from components.image_etl.staged_output import (
+from core.dataset.etl import etl as etl_module
+from core.dataset.etl.etl import run_etl
+from core.dataset.staged_output import (
     MARKER_FILE,
     OutputFolderError,
     make_output_folder,

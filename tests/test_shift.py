@@ -17,10 +17,10 @@ import yaml
 from PIL import Image
 from sklearn.datasets import load_digits
 
-from components import trained_model
-from components.embedded_dataset.digits import brighten, render_digit
-from components.image_etl.image_properties import image_properties
-from components.pages.files import static_file
+from core.dataset.embedded.digits import brighten, render_digit
+from core.dataset.etl.image_properties import image_properties
+from core.pages.files import static_file
+from core.readers import trained_model
 from dcp.commands.new_data import add_parser
 from dcp.config import load_config
 from iteration.new_data.folder_images import UnreadableFile

@@ -5,7 +5,11 @@ import dataclasses
 
 import pytest
 
-from components.quality_report.report_data import (
+from components.quality_report.suggested_actions import (
+    LabelEvidence,
+    suggest_actions,
+)
+from core.findings.finding import (
     BLANK,
     BROKEN_FILE,
     DARK,
@@ -17,10 +21,6 @@ from components.quality_report.report_data import (
     REMOVE,
     REVIEW,
     Finding,
-)
-from components.quality_report.suggested_actions import (
-    LabelEvidence,
-    suggest_actions,
 )
 
 PATH = "train/v/a.png"

@@ -19,8 +19,6 @@ from tfx import v1 as tfx
 from tfx.types import artifact_utils
 from tfx.utils import import_utils, path_utils
 
-from components.code_version import CODE_VERSION_KEY
-from components.embedded_dataset.digits import png_bytes, render_digit
 from components.tflite_export import keys
 from components.tflite_export.component import TFLiteExport
 from components.tflite_export.conversion import (
@@ -29,6 +27,8 @@ from components.tflite_export.conversion import (
 )
 from components.tflite_export.evaluation import ExportMetrics
 from components.tflite_export.transformed_examples import read_split
+from core.code_version import CODE_VERSION_KEY
+from core.dataset.embedded.digits import png_bytes, render_digit
 from models.features import (
     IMAGE,
     LABEL,

@@ -10,10 +10,10 @@ from components.duplicates.finding import (
     find_duplicates,
     normalised_pixels,
 )
-from components.example_tables import read_raw
-from components.quality_artifacts import FINDINGS_FILE
-from components.quality_report.issues_csv import write_issues_csv
-from components.quality_report.report_data import Finding
+from core.findings.finding import Finding
+from core.findings.issues_csv import write_issues_csv
+from core.findings.quality_artifacts import FINDINGS_FILE
+from core.readers.example_tables import read_raw
 
 
 def find_duplicates_in(

@@ -3,14 +3,14 @@
 from tfx.types.standard_artifacts import Examples
 
 from components.duplicates.analysis import find_duplicates_in
-from components.example_tables import split_dir, split_names
 from components.function_component import (
     InputArtifact,
     OutputArtifact,
     Parameter,
     component,
 )
-from components.quality_artifacts import DataQualityFindings
+from core.findings.quality_artifacts import DataQualityFindings
+from core.readers.example_tables import split_dir, split_names
 
 
 @component

@@ -20,12 +20,12 @@ import numpy as np
 from PIL import Image
 from sklearn.neighbors import NearestNeighbors
 
-from components.example_tables import RawTable, split_of
-from components.quality_report.report_data import (
+from core.findings.finding import (
     EXACT_DUPLICATE,
     NEAR_DUPLICATE,
     Finding,
 )
+from core.readers.example_tables import RawTable, split_of
 
 _SIZE = 32
 _SHIFTS = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]

@@ -10,12 +10,6 @@ from collections.abc import Sequence
 import numpy as np
 from tfx.dsl.io import fileio
 
-from components.example_tables import (
-    read_pixels,
-    read_raw,
-    sorted_by_path,
-    split_of,
-)
 from components.label_issues.folds import plan_folds
 from components.label_issues.ink_images import ink_crops
 from components.label_issues.out_of_sample import (
@@ -25,13 +19,22 @@ from components.label_issues.out_of_sample import (
     out_of_sample,
 )
 from components.label_issues.ranking import RankedLabel, rank_labels
-from components.quality_artifacts import (
+from core.findings.finding import (
+    LABEL_ISSUE,
+    Finding,
+)
+from core.findings.issues_csv import write_issues_csv
+from core.findings.quality_artifacts import (
     FINDINGS_FILE,
     NOTES_FILE,
     RANKING_FILE,
 )
-from components.quality_report.issues_csv import write_issues_csv
-from components.quality_report.report_data import LABEL_ISSUE, Finding
+from core.readers.example_tables import (
+    read_pixels,
+    read_raw,
+    sorted_by_path,
+    split_of,
+)
 from models.registry import get_model_spec
 
 RANKING_COLUMNS = (

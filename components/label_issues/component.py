@@ -4,7 +4,6 @@ import json
 
 from tfx.types.standard_artifacts import Examples
 
-from components.example_tables import split_dir
 from components.function_component import (
     InputArtifact,
     OutputArtifact,
@@ -12,7 +11,8 @@ from components.function_component import (
     component,
 )
 from components.label_issues.analysis import find_label_issues
-from components.quality_artifacts import DataQualityFindings
+from core.findings.quality_artifacts import DataQualityFindings
+from core.readers.example_tables import split_dir
 
 
 @component

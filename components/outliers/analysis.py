@@ -6,12 +6,16 @@ import posixpath
 import numpy as np
 from tfx.dsl.io import fileio
 
-from components.example_tables import read_raw
 from components.outliers.finding import embedding_findings, property_findings
-from components.quality_artifacts import FINDINGS_FILE
-from components.quality_report.issues_csv import write_issues_csv
-from components.quality_report.report_data import Finding
-from components.trained_model import embed, load_keras_model, read_model_inputs
+from core.findings.finding import Finding
+from core.findings.issues_csv import write_issues_csv
+from core.findings.quality_artifacts import FINDINGS_FILE
+from core.readers.example_tables import read_raw
+from core.readers.trained_model import (
+    embed,
+    load_keras_model,
+    read_model_inputs,
+)
 
 
 def find_outliers_in(

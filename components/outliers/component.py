@@ -2,7 +2,6 @@
 
 from tfx.types.standard_artifacts import Examples, Model
 
-from components.example_tables import split_dir, split_names
 from components.function_component import (
     InputArtifact,
     OutputArtifact,
@@ -10,7 +9,8 @@ from components.function_component import (
     component,
 )
 from components.outliers.analysis import find_outliers_in
-from components.quality_artifacts import DataQualityFindings
+from core.findings.quality_artifacts import DataQualityFindings
+from core.readers.example_tables import split_dir, split_names
 
 
 @component

@@ -9,8 +9,7 @@ interquartile ranges lie between the value and the median.
 import numpy as np
 from cleanlab.outlier import OutOfDistribution
 
-from components.example_tables import RawTable, split_of
-from components.quality_report.report_data import (
+from core.findings.finding import (
     BLANK,
     BLURRY,
     DARK,
@@ -20,6 +19,7 @@ from components.quality_report.report_data import (
     OUTLIER,
     Finding,
 )
+from core.readers.example_tables import RawTable, split_of
 from models import features
 
 # Standard deviation of the gray levels (0..255) below which an image

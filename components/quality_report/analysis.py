@@ -13,30 +13,10 @@ from typing import Any
 import numpy as np
 from tfx.dsl.io import fileio
 
-from components.example_tables import RawTable, read_raw, split_of
-from components.population.analysis import (
-    Population,
-    describe_population,
-    write_population,
-)
-from components.population.insights import DEFAULT_CLUSTERS
-from components.quality_artifacts import (
-    FINDINGS_FILE,
-    ISSUES_FILE,
-    NOTES_FILE,
-    RANKING_FILE,
-    REPORT_FILE,
-)
 from components.quality_report.evaluation_results import read_evaluation
 from components.quality_report.html_report import render_report
-from components.quality_report.issues_csv import (
-    read_issues_csv,
-    write_issues_csv,
-)
 from components.quality_report.population_charts import small_thumbnails
 from components.quality_report.report_data import (
-    BROKEN_FILE,
-    Finding,
     Misclassified,
     PropertyHistogram,
     ReportData,
@@ -47,8 +27,30 @@ from components.quality_report.suggested_actions import (
     LabelEvidence,
     suggest_actions,
 )
-from components.split_accuracy.measure import read_accuracy
-from components.trained_model import (
+from components.test_accuracy.models_on_split import read_accuracy
+from core.findings.finding import (
+    BROKEN_FILE,
+    Finding,
+)
+from core.findings.issues_csv import (
+    read_issues_csv,
+    write_issues_csv,
+)
+from core.findings.quality_artifacts import (
+    FINDINGS_FILE,
+    ISSUES_FILE,
+    NOTES_FILE,
+    RANKING_FILE,
+    REPORT_FILE,
+)
+from core.population.analysis import (
+    Population,
+    describe_population,
+    write_population,
+)
+from core.population.insights import DEFAULT_CLUSTERS
+from core.readers.example_tables import RawTable, read_raw, split_of
+from core.readers.trained_model import (
     load_keras_model,
     predict,
     read_model_inputs,

@@ -4,7 +4,6 @@ import json
 
 from tfx.types.standard_artifacts import Examples, Model, ModelEvaluation
 
-from components.example_tables import split_dir, split_names
 from components.function_component import (
     InputArtifact,
     OptionalInputArtifact,
@@ -12,12 +11,13 @@ from components.function_component import (
     Parameter,
     component,
 )
-from components.quality_artifacts import (
+from components.quality_report.analysis import ReportInputs, build_report
+from components.test_accuracy.keys import SplitAccuracy
+from core.findings.quality_artifacts import (
     DataQualityFindings,
     DataQualityReport,
 )
-from components.quality_report.analysis import ReportInputs, build_report
-from components.split_accuracy.keys import SplitAccuracy
+from core.readers.example_tables import split_dir, split_names
 
 
 @component

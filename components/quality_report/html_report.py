@@ -1,13 +1,28 @@
 """The data-quality report as one self-contained page of the page kit
-(components/pages): what report.html shows, as tables and figures. File
+(core/pages): what report.html shows, as tables and figures. File
 names, labels and every other string of the dataset come from users; the
 kit escapes them."""
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
-from components.pages.render import data_url, render_page
-from components.pages.table import (
+from components.quality_report import population_charts, report_charts
+from components.quality_report.report_data import (
+    Misclassified,
+    ReportData,
+    SliceRow,
+)
+from core.findings.finding import (
+    BROKEN_FILE,
+    EXACT_DUPLICATE,
+    ISSUE_TYPES,
+    LABEL_ISSUE,
+    NEAR_DUPLICATE,
+    RELABEL,
+    Finding,
+)
+from core.pages.render import data_url, render_page
+from core.pages.table import (
     Cell,
     Column,
     Table,
@@ -18,20 +33,7 @@ from components.pages.table import (
     pictures,
     table,
 )
-from components.population.points import Cluster
-from components.quality_report import population_charts, report_charts
-from components.quality_report.report_data import (
-    BROKEN_FILE,
-    EXACT_DUPLICATE,
-    ISSUE_TYPES,
-    LABEL_ISSUE,
-    NEAR_DUPLICATE,
-    RELABEL,
-    Finding,
-    Misclassified,
-    ReportData,
-    SliceRow,
-)
+from core.population.points import Cluster
 
 DUPLICATE_ISSUES = (EXACT_DUPLICATE, NEAR_DUPLICATE)
 OUTLIER_ISSUES = tuple(

@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from components.pages.charts import Chart
-from components.population.points import Population
-from components.quality_report.report_data import Finding
+from core.findings.finding import Finding
+from core.pages.charts import Chart
+from core.population.points import Population
 
 MAP_ID = "embedding-map-chart"
 # The signal the colour menu sets; tests set it through the page's URL.

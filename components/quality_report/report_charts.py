@@ -4,8 +4,8 @@ tables below them hold the same figures."""
 from collections.abc import Sequence
 from typing import Any
 
-from components.pages.charts import Chart
 from components.quality_report.report_data import ReportData
+from core.pages.charts import Chart
 
 _SPLIT_COLOURS = {"train": "#4477aa", "val": "#ccbb44", "test": "#ee6677"}
 _PERCENT = {"format": ".0%"}

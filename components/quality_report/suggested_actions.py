@@ -35,7 +35,7 @@ seeds. Without label evidence, the confidence is the finding's score.
 import dataclasses
 from collections.abc import Mapping, Sequence
 
-from components.quality_report.report_data import (
+from core.findings.finding import (
     BLANK,
     BROKEN_FILE,
     EXACT_DUPLICATE,

@@ -24,7 +24,7 @@ def add_wait_argument(parser: argparse.ArgumentParser) -> None:
 def image_folder(data_root: str | None, default: str) -> str:
     """The folder the ETL output `data_root` was converted from; else
     `default` (etl.data) if it exists; else NoImageFolder."""
-    from components.image_etl.etl import read_data_dir
+    from core.dataset.etl.etl import read_data_dir
 
     if data_root:
         try:

@@ -74,7 +74,7 @@ def _autolabel(
 ) -> None:
     from tfx import v1 as tfx
 
-    from components.image_etl.etl import read_classes
+    from core.dataset.etl.etl import read_classes
     from iteration.new_data.autolabel import autolabel_folder
     from iteration.new_data.finished_run import finished_run
     from pipeline.run_results import run_data_root

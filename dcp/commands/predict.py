@@ -6,7 +6,7 @@ from typing import get_args
 
 from dcp.commands.run_arguments import add_run_arguments
 from dcp.config import Config
-from prediction.models import ModelKind
+from prediction.predictors import ModelKind
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:

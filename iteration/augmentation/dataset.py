@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from components.image_etl.dataset_layout import scan_dataset
-from components.image_etl.image_decoding import BadImageError, decode_image
-from components.image_etl.image_properties import image_properties
+from core.dataset.etl.dataset_layout import scan_dataset
+from core.dataset.etl.image_decoding import BadImageError, decode_image
+from core.dataset.etl.image_properties import image_properties
 
 
 @dataclasses.dataclass(frozen=True)
@@ -20,7 +20,7 @@ class TrainImage:
     path: str  # relative to the folder, e.g. "train/3/0012.png"
     label: str
     sha256: str  # of the file's bytes
-    properties: dict[str, float]  # components/image_etl/image_properties
+    properties: dict[str, float]  # core/dataset/etl/image_properties
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,13 +9,13 @@ from ml_metadata.proto import metadata_store_pb2
 from tfx import v1 as tfx
 from tfx.dsl.io import fileio
 
-from components.image_etl.etl import read_classes
 from components.quality_report.evaluation_results import read_evaluation
+from core.dataset.etl.etl import read_classes
+from iteration.augmentation.allocation import Weakness
 from iteration.augmentation.parent_preference import (
     ParentPreference,
     read_preference,
 )
-from iteration.augmentation.planning import Weakness
 from pipeline.run_results import latest_outputs
 
 

@@ -1,6 +1,6 @@
 """Which train images `dcp augment` prefers as parents: representative
 and non-redundant ones, by the latest run's population table
-(components/population/density.py). A near-copy of other images adds
+(core/population/density.py). A near-copy of other images adds
 little when augmented again, and a rare, isolated image is often one
 that belongs to no class; augmenting either multiplies it."""
 
@@ -11,7 +11,7 @@ import posixpath
 
 from tfx.dsl.io import fileio
 
-from components.quality_artifacts import POPULATION_FILE
+from core.findings.quality_artifacts import POPULATION_FILE
 
 # Weight of an image = uniqueness * representativeness (each a
 # percentile) + _FLOOR, so that every image can still be drawn.

@@ -6,14 +6,7 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
-from iteration.augmentation.dataset import (
-    Dataset,
-    TrainImage,
-    pick_parents,
-    slice_parents,
-)
-from iteration.augmentation.parent_preference import LOW, ParentPreference
-from iteration.augmentation.planning import (
+from iteration.augmentation.allocation import (
     CLASS,
     SLICE,
     Target,
@@ -24,6 +17,13 @@ from iteration.augmentation.planning import (
     weak_count,
     weak_targets,
 )
+from iteration.augmentation.dataset import (
+    Dataset,
+    TrainImage,
+    pick_parents,
+    slice_parents,
+)
+from iteration.augmentation.parent_preference import LOW, ParentPreference
 from models import features
 
 BALANCE = "balance"

@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 from PIL import Image
 
-from components.image_etl.image_decoding import decode_image
+from core.dataset.etl.image_decoding import decode_image
 from iteration.augmentation.dataset import TrainImage
 from iteration.augmentation.distinctness import draw_distinct, signature
 from iteration.augmentation.operations import Operation

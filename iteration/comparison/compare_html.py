@@ -1,12 +1,12 @@
 """A comparison as one self-contained page of the page kit
-(components/pages), in the data-quality report's look and with its table
+(core/pages), in the data-quality report's look and with its table
 sorter: what compare.html shows, as tables and figures."""
 
 import os
 from collections.abc import Callable, Sequence
 
-from components.pages.render import render_page
-from components.pages.table import (
+from core.pages.render import render_page
+from core.pages.table import (
     Cell,
     Column,
     Table,

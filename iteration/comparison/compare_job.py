@@ -11,16 +11,16 @@ from tfx import v1 as tfx
 from tfx.dsl.io import fileio
 from tfx.utils import path_utils
 
-from components.example_tables import RawTable, read_raw
-from components.image_etl.etl import read_classes
-from components.image_etl.staged_output import make_output_folder
 from components.quality_report.analysis import class_counts
 from components.quality_report.evaluation_results import (
     EvaluationSummary,
     read_evaluation,
 )
-from components.split_accuracy.measure import read_accuracy
-from components.trained_model import (
+from components.test_accuracy.models_on_split import read_accuracy
+from core.dataset.etl.etl import read_classes
+from core.dataset.staged_output import make_output_folder
+from core.readers.example_tables import RawTable, read_raw
+from core.readers.trained_model import (
     load_keras_model,
     predict,
     read_model_inputs,

@@ -5,7 +5,7 @@ import dataclasses
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
-from components.image_etl.dataset_layout import FIX_TRASH
+from core.dataset.etl.dataset_layout import FIX_TRASH
 from iteration.data_versions import Change
 from iteration.fixes.plan import RELABEL, FixStep
 from iteration.version_journal import crash_point

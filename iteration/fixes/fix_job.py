@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from components.quality_report.issues_csv import read_issues_csv
+from core.findings.issues_csv import read_issues_csv
 from iteration import data_versions
 from iteration.fixes.apply import apply_moves, plan_moves
 from iteration.fixes.plan import plan_fixes

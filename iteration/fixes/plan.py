@@ -7,8 +7,8 @@ import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 
-from components.image_etl.dataset_layout import FIX_TRASH
-from components.quality_report.report_data import (
+from core.dataset.etl.dataset_layout import FIX_TRASH
+from core.findings.finding import (
     EXACT_DUPLICATE,
     LABEL_ISSUE,
     NEAR_DUPLICATE,

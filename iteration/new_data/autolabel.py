@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from components import trained_model
+from core.readers import trained_model
 from iteration.data_versions import (
     Change,
     ensure_recorded,

@@ -11,12 +11,12 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from components.image_etl.dataset_layout import SourceImage
-from components.image_etl.image_decoding import (
+from core.dataset.etl.dataset_layout import SourceImage
+from core.dataset.etl.image_decoding import (
     SUPPORTED_EXTENSIONS,
     BadImageError,
 )
-from components.image_etl.image_records import (
+from core.dataset.etl.image_records import (
     ImageRecord,
     load_image_record,
     to_tf_example,

@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from components import trained_model
-from components.example_tables import read_raw
-from components.image_etl.staged_output import make_output_folder
+from core.dataset.staged_output import make_output_folder
+from core.readers import trained_model
+from core.readers.example_tables import read_raw
 from iteration.new_data.finished_run import FinishedRun
 from iteration.new_data.folder_images import UnreadableFile, load_folder
 from iteration.new_data.shift import (

@@ -1,5 +1,5 @@
 """The shift report as one self-contained page of the page kit
-(components/pages): what shift.html shows, as tables and figures, with
+(core/pages): what shift.html shows, as tables and figures, with
 the embedding plot as inline SVG and thumbnails as data: URLs."""
 
 import dataclasses
@@ -10,8 +10,8 @@ import numpy as np
 from markupsafe import Markup
 from PIL import Image
 
-from components.pages.render import render_page
-from components.pages.table import (
+from core.pages.render import render_page
+from core.pages.table import (
     Cell,
     Column,
     Table,

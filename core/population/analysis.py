@@ -13,9 +13,9 @@ import numpy as np
 import tensorflow as tf
 from tfx.dsl.io import fileio
 
-from components.example_tables import RawTable, split_of
-from components.population.density import uniqueness_and_representativeness
-from components.population.insights import (
+from core.findings.quality_artifacts import INSIGHTS_FILE, POPULATION_FILE
+from core.population.density import uniqueness_and_representativeness
+from core.population.insights import (
     Cluster,
     cluster_images,
     describe,
@@ -23,10 +23,10 @@ from components.population.insights import (
     loss_correlations,
     rank_clusters,
 )
-from components.population.points import ImagePoint, Population
-from components.population.projection import map_2d
-from components.quality_artifacts import INSIGHTS_FILE, POPULATION_FILE
-from components.trained_model import embed, predict, read_model_inputs
+from core.population.points import ImagePoint, Population
+from core.population.projection import map_2d
+from core.readers.example_tables import RawTable, split_of
+from core.readers.trained_model import embed, predict, read_model_inputs
 
 # A cluster is worth naming when its mean loss is this many times the
 # average.

@@ -6,5 +6,5 @@ from importlib import resources
 
 @functools.cache
 def static_file(name: str) -> str:
-    path = resources.files("components.pages") / "static" / name
+    path = resources.files("core.pages") / "static" / name
     return path.read_text(encoding="utf-8")

@@ -4,7 +4,7 @@ the Evaluator slices, and the fingerprint of the images measured."""
 import numpy as np
 import pytest
 
-from components.split_accuracy.measurement import (
+from components.test_accuracy.figures import (
     accuracy_figures,
     images_digest,
 )

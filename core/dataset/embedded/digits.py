@@ -13,8 +13,8 @@ import numpy as np
 from PIL import Image
 from sklearn.datasets import load_digits
 
-from components.embedded_dataset.no_class import no_class_scans
-from components.image_etl.staged_output import staged_directory
+from core.dataset.embedded.no_class import no_class_scans
+from core.dataset.staged_output import staged_directory
 
 DEFECTS_FILE = "defects.json"
 # The writer named in the marker of every output (staged_output).

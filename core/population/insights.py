@@ -8,7 +8,7 @@ import numpy as np
 from scipy.stats import spearmanr
 from sklearn.cluster import KMeans
 
-from components.population.points import Cluster, LossCorrelation
+from core.population.points import Cluster, LossCorrelation
 
 TRAIN = "train"
 # k-means clusters of the embedding that the report ranks.

@@ -17,13 +17,13 @@ from apache_beam.options.pipeline_options import (
 )
 from tfx.dsl.io import fileio
 
-from components.image_etl.dataset_layout import (
+from core.dataset.etl.dataset_layout import (
     DatasetLayout,
     QuarantinedFile,
     SourceImage,
 )
-from components.image_etl.image_decoding import BadImageError
-from components.image_etl.image_records import (
+from core.dataset.etl.image_decoding import BadImageError
+from core.dataset.etl.image_records import (
     load_image_record,
     manifest_row,
     to_tf_example,

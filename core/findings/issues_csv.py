@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from tfx.dsl.io import fileio
 
-from components.quality_report.report_data import (
+from core.findings.finding import (
     ISSUE_COLUMNS,
     ISSUE_TYPES,
     OPTIONAL_COLUMNS,

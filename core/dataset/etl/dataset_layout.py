@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping
 
 from tfx.dsl.io import fileio
 
-from components.image_etl.image_decoding import (
+from core.dataset.etl.image_decoding import (
     FIX_REEXPORT,
     SUPPORTED_EXTENSIONS,
 )

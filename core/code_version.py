@@ -17,7 +17,7 @@ from pathlib import Path
 
 CODE_VERSION_KEY = "code_version"
 # The packages whose code runs inside the pipeline's components.
-_PACKAGES = ("components", "models")
+_PACKAGES = ("components", "core", "models")
 # Folders of files a package reads at run time, e.g. the pages' templates.
 _DATA_FOLDERS = ("templates", "static")
 _ROOT = Path(__file__).resolve().parents[1]

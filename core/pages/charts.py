@@ -15,7 +15,7 @@ from typing import Any
 
 import vl_convert
 
-from components.pages.files import static_file
+from core.pages.files import static_file
 
 VEGA_LITE_VERSION = "6.4"
 

@@ -11,17 +11,21 @@ import tensorflow as tf
 from absl import logging
 from tfx.dsl.io import fileio
 
-from components.example_tables import read_int_features, read_pixels, read_raw
-from components.split_accuracy.keys import ACCURACY_FILE
-from components.split_accuracy.measurement import (
+from components.test_accuracy.figures import (
     accuracy_figures,
     images_digest,
 )
+from components.test_accuracy.keys import ACCURACY_FILE
 from components.tflite_export.conversion import (
     input_image_shape,
     predict_tflite,
 )
-from components.trained_model import predict
+from core.readers.example_tables import (
+    read_int_features,
+    read_pixels,
+    read_raw,
+)
+from core.readers.trained_model import predict
 
 
 def measure_split(

@@ -15,15 +15,15 @@ from typing import Any
 import tensorflow as tf
 from tfx.dsl.io import fileio
 
-from components.image_etl.beam_etl import beam_options, run_beam_etl
-from components.image_etl.dataset_layout import (
+from core.dataset.etl.beam_etl import beam_options, run_beam_etl
+from core.dataset.etl.dataset_layout import (
     DatasetError,
     DatasetLayout,
     QuarantinedFile,
     scan_dataset,
 )
-from components.image_etl.image_records import MANIFEST_COLUMNS
-from components.image_etl.staged_output import (
+from core.dataset.etl.image_records import MANIFEST_COLUMNS
+from core.dataset.staged_output import (
     check_output_folder,
     staged_directory,
 )

@@ -9,9 +9,9 @@ from typing import Any
 import tensorflow as tf
 from tfx.dsl.io import fileio
 
-from components.image_etl.dataset_layout import SourceImage
-from components.image_etl.image_decoding import BadImageError, decode_image
-from components.image_etl.image_properties import image_properties
+from core.dataset.etl.dataset_layout import SourceImage
+from core.dataset.etl.image_decoding import BadImageError, decode_image
+from core.dataset.etl.image_properties import image_properties
 from models import features
 
 

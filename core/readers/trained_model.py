@@ -5,7 +5,7 @@ import numpy as np
 import tensorflow as tf
 from tfx.utils import path_utils
 
-from components.example_tables import PixelTable, read_pixels
+from core.readers.example_tables import PixelTable, read_pixels
 
 _BATCH = 256
 

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 import jinja2
 from markupsafe import Markup
 
-from components.pages.charts import Chart, charts_script
-from components.pages.files import static_file
-from components.pages.table import Thumbnail
+from core.pages.charts import Chart, charts_script
+from core.pages.files import static_file
+from core.pages.table import Thumbnail
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -69,7 +69,7 @@ def data_url(thumbnail: Thumbnail) -> str:
 def environment() -> jinja2.Environment:
     """The templates of templates/, escaping every value."""
     templates = jinja2.Environment(
-        loader=jinja2.PackageLoader("components.pages"),
+        loader=jinja2.PackageLoader("core.pages"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

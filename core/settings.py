@@ -12,7 +12,7 @@ import dataclasses
 import math
 from typing import Annotated, Literal
 
-from components.embedded_dataset.digits import DefectCounts
+from core.dataset.embedded.digits import DefectCounts
 
 # A path in params.yaml, relative to its folder unless absolute or a URL.
 PathParam = Annotated[str, "path"]

@@ -11,16 +11,19 @@ import posixpath
 from tfx.types.standard_artifacts import Examples, Model
 from tfx.utils import path_utils
 
-from components.example_tables import split_dir
 from components.function_component import (
     InputArtifact,
     OutputArtifact,
     Parameter,
     component,
 )
-from components.split_accuracy.keys import SplitAccuracy
-from components.split_accuracy.measure import measure_split, write_accuracy
+from components.test_accuracy.keys import SplitAccuracy
+from components.test_accuracy.models_on_split import (
+    measure_split,
+    write_accuracy,
+)
 from components.tflite_export import keys as tflite_keys
+from core.readers.example_tables import split_dir
 
 
 @component
