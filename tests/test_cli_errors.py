@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dcp.cli import _UNCHANGED_WHEN_INTERRUPTED
+from dcp.user_errors import UNCHANGED_WHEN_INTERRUPTED
 from tests.conftest import REPO
 from tests.test_cli import dcp
 
@@ -84,7 +84,7 @@ def test_every_command_says_what_an_interruption_left_unchanged():
         for line in help_text.splitlines()
         if line.startswith("  ") and not line.startswith("    ")
     }
-    known = {name.split()[0] for name in _UNCHANGED_WHEN_INTERRUPTED}
+    known = {name.split()[0] for name in UNCHANGED_WHEN_INTERRUPTED}
     assert len(commands) > 10 and commands <= known, commands - known
 
 
