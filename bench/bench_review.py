@@ -65,17 +65,12 @@ from components.quality_report.suggested_actions import (
     suggest_actions,
 )
 from core.dataset.etl.etl import run_etl
-from core.findings.finding import (
-    EXACT_DUPLICATE,
-    LABEL_ISSUE,
-    RELABEL,
-    REMOVE,
-    Finding,
-)
+from core.findings.finding import RELABEL, REMOVE, Finding
 from core.findings.issues_csv import (
     read_issues_csv,
     write_issues_csv,
 )
+from core.findings.types import EXACT_DUPLICATE, LABEL_ISSUE
 from core.readers.example_tables import (
     RawTable,
     read_raw,

@@ -10,11 +10,9 @@ from PIL import Image
 from sklearn.datasets import load_digits
 
 from core.dataset.embedded.digits import render_digit
-from core.findings.finding import (
-    BROKEN_FILE,
-    Finding,
-)
+from core.findings.finding import Finding
 from core.findings.issues_csv import write_issues_csv
+from core.findings.types import BROKEN_FILE
 
 DVC = str(Path(sys.executable).with_name("dvc"))
 

@@ -16,10 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from core.findings.finding import (
-    LABEL_ISSUE,
-    OUTLIER,
-)
+from core.findings.types import LABEL_ISSUE, OUTLIER
 from dcp.commands import fix
 from dcp.config import load_config
 from iteration import data_versions

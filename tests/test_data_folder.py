@@ -16,7 +16,7 @@ from ml_metadata.proto import metadata_store_pb2 as mlmd
 from tfx import v1 as tfx
 
 from core.dataset.etl.etl import SUMMARY_FILE
-from core.findings.finding import OUTLIER
+from core.findings.types import OUTLIER
 from dcp.commands import fix
 from dcp.commands.data_folder import NoImageFolder
 from dcp.config import load_config

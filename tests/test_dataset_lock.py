@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from core.findings.finding import OUTLIER
+from core.findings.types import OUTLIER
 from dcp.commands import fix
 from dcp.config import load_config
 from iteration.dataset_lock import DatasetBusy

@@ -17,10 +17,7 @@ from core.dataset.embedded.digits import (
     render_digit,
     shift_right,
 )
-from core.findings.finding import (
-    EXACT_DUPLICATE,
-    NEAR_DUPLICATE,
-)
+from core.findings.types import EXACT_DUPLICATE, NEAR_DUPLICATE
 from tests.raw_tables import raw_table
 
 MAX_DISTANCE = 0.15  # params.yaml's quality.near_duplicate_distance

@@ -11,18 +11,18 @@ from components.quality_report.suggested_actions import (
     LabelEvidence,
     suggest_actions,
 )
-from core.findings.finding import (
+from core.findings.finding import Finding
+from core.findings.issues_csv import (
+    read_issues_csv,
+    write_issues_csv,
+)
+from core.findings.types import (
     BLANK,
     BROKEN_FILE,
     EXACT_DUPLICATE,
     LABEL_ISSUE,
     NEAR_DUPLICATE,
     OUTLIER,
-    Finding,
-)
-from core.findings.issues_csv import (
-    read_issues_csv,
-    write_issues_csv,
 )
 from dcp.cli import main
 from iteration import data_versions

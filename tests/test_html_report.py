@@ -16,6 +16,7 @@ from PIL import Image
 from components.quality_report import report_data as rd
 from components.quality_report.html_report import render_report
 from core.findings import finding as fd
+from core.findings import types as ft
 from core.findings.issues_csv import (
     read_issues_csv,
     write_issues_csv,
@@ -128,7 +129,7 @@ def make_findings() -> list[fd.Finding]:
     return [
         finding(
             "train/1/0003.png",
-            fd.LABEL_ISSUE,
+            ft.LABEL_ISSUE,
             0.61,
             suggested_label="7",
             suggested_action=fd.REMOVE,
@@ -136,38 +137,38 @@ def make_findings() -> list[fd.Finding]:
         ),
         finding(
             EVIL_PATH,
-            fd.LABEL_ISSUE,
+            ft.LABEL_ISSUE,
             0.93,
             suggested_label=EVIL,
             suggested_action=fd.RELABEL,
             confidence=0.97,
         ),
-        finding("train/7/0012.png", fd.LABEL_ISSUE, 0.0712),
+        finding("train/7/0012.png", ft.LABEL_ISSUE, 0.0712),
         finding(
             "val/1/0044.png",
-            fd.EXACT_DUPLICATE,
+            ft.EXACT_DUPLICATE,
             1.0,
             detail="same bytes as train/7/0012.png (labels differ: 1 vs 7)",
         ),
         finding(
             "test/7/0045.png",
-            fd.NEAR_DUPLICATE,
+            ft.NEAR_DUPLICATE,
             0.88,
             detail="shifted copy of train/7/0012.png",
         ),
         finding(
             "train/1/0099.png",
-            fd.BROKEN_FILE,
+            ft.BROKEN_FILE,
             1.0,
             detail="truncated PNG: image file is truncated",
         ),
-        finding("train/7/0100.png", fd.BLANK, 1.0, detail="one gray level"),
-        finding("train/7/0101.png", fd.DARK, 0.8),
-        finding("train/1/0102.png", fd.LIGHT, 0.7),
-        finding("val/7/0103.png", fd.BLURRY, 0.6),
-        finding("val/1/0104.png", fd.ODD_SIZE, 0.5, detail="32x7 pixels"),
-        finding("test/1/0105.png", fd.GRAYSCALE, 0.4),
-        finding("test/7/0106.png", fd.OUTLIER, 0.3),
+        finding("train/7/0100.png", ft.BLANK, 1.0, detail="one gray level"),
+        finding("train/7/0101.png", ft.DARK, 0.8),
+        finding("train/1/0102.png", ft.LIGHT, 0.7),
+        finding("val/7/0103.png", ft.BLURRY, 0.6),
+        finding("val/1/0104.png", ft.ODD_SIZE, 0.5, detail="32x7 pixels"),
+        finding("test/1/0105.png", ft.GRAYSCALE, 0.4),
+        finding("test/7/0106.png", ft.OUTLIER, 0.3),
     ]
 
 
@@ -346,7 +347,7 @@ def test_thumbnail_that_is_not_a_png_is_a_placeholder(digit_images):
 def test_summary_counts_findings_per_issue_type(parsed):
     counts = dict(parsed.tables["issue-counts"])
     assert counts["label issue"] == "3"
-    for issue in fd.ISSUE_TYPES[1:]:
+    for issue in ft.ISSUE_TYPES[1:]:
         assert counts[issue.replace("_", " ")] == "1"
 
 
@@ -471,7 +472,7 @@ def test_issues_csv_round_trip(tmp_path: Path):
         *make_findings(),
         finding(
             "val/7/0300.png",
-            fd.EXACT_DUPLICATE,
+            ft.EXACT_DUPLICATE,
             0.123456,
             detail='copy of "a, b"\nsecond line',
         ),
@@ -486,7 +487,7 @@ def test_issues_csv_round_trip(tmp_path: Path):
     assert all(list(row) == list(fd.ISSUE_COLUMNS) for row in rows)
     assert all(row["action"] == "" for row in rows)
     issues = [row["issue"] for row in rows]
-    assert issues == sorted(issues, key=fd.ISSUE_TYPES.index)
+    assert issues == sorted(issues, key=ft.ISSUE_TYPES.index)
     assert [row["path"] for row in rows[:3]] == [
         EVIL_PATH,
         "train/1/0003.png",

@@ -8,7 +8,8 @@ from sklearn.datasets import load_digits
 
 from components.outliers.finding import embedding_findings, property_findings
 from core.dataset.embedded.digits import render_digit
-from core.findings.finding import (
+from core.findings.finding import Finding
+from core.findings.types import (
     BLANK,
     BLURRY,
     DARK,
@@ -16,7 +17,6 @@ from core.findings.finding import (
     LIGHT,
     ODD_SIZE,
     OUTLIER,
-    Finding,
 )
 from core.readers.example_tables import RawTable
 from models import features

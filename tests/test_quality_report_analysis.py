@@ -27,15 +27,15 @@ from core.dataset.etl.image_records import (
     load_image_record,
     to_tf_example,
 )
-from core.findings.finding import (
+from core.findings.finding import Finding
+from core.findings.issues_csv import write_issues_csv
+from core.findings.types import (
     BLANK,
     BROKEN_FILE,
     EXACT_DUPLICATE,
     LABEL_ISSUE,
     NEAR_DUPLICATE,
-    Finding,
 )
-from core.findings.issues_csv import write_issues_csv
 from core.readers.example_tables import (
     read_pixels,
     read_raw,

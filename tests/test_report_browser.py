@@ -20,7 +20,7 @@ from components.quality_report.population_charts import (
     small_thumbnails,
 )
 from components.quality_report.report_data import ReportData
-from core.findings.finding import BROKEN_FILE
+from core.findings.types import BROKEN_FILE
 from core.pages.render import content_security_policy
 from core.population.density import uniqueness_and_representativeness
 from core.population.insights import (

@@ -9,7 +9,8 @@ from components.quality_report.suggested_actions import (
     LabelEvidence,
     suggest_actions,
 )
-from core.findings.finding import (
+from core.findings.finding import RELABEL, REMOVE, REVIEW, Finding
+from core.findings.types import (
     BLANK,
     BROKEN_FILE,
     DARK,
@@ -17,10 +18,6 @@ from core.findings.finding import (
     LABEL_ISSUE,
     NEAR_DUPLICATE,
     OUTLIER,
-    RELABEL,
-    REMOVE,
-    REVIEW,
-    Finding,
 )
 
 PATH = "train/v/a.png"

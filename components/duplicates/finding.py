@@ -20,11 +20,8 @@ import numpy as np
 from PIL import Image
 from sklearn.neighbors import NearestNeighbors
 
-from core.findings.finding import (
-    EXACT_DUPLICATE,
-    NEAR_DUPLICATE,
-    Finding,
-)
+from core.findings.finding import Finding
+from core.findings.types import EXACT_DUPLICATE, NEAR_DUPLICATE
 from core.readers.example_tables import RawTable, split_of
 
 _SIZE = 32

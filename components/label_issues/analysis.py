@@ -19,16 +19,14 @@ from components.label_issues.out_of_sample import (
     out_of_sample,
 )
 from components.label_issues.ranking import RankedLabel, rank_labels
-from core.findings.finding import (
-    LABEL_ISSUE,
-    Finding,
-)
+from core.findings.finding import Finding
 from core.findings.issues_csv import write_issues_csv
 from core.findings.quality_artifacts import (
     FINDINGS_FILE,
     NOTES_FILE,
     RANKING_FILE,
 )
+from core.findings.types import LABEL_ISSUE
 from core.readers.example_tables import (
     read_pixels,
     read_raw,

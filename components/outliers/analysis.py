@@ -8,6 +8,7 @@ from tfx.dsl.io import fileio
 
 from components.outliers.finding import embedding_findings, property_findings
 from core.findings.finding import Finding
+from core.findings.issue_types import find_issues
 from core.findings.issues_csv import write_issues_csv
 from core.findings.quality_artifacts import FINDINGS_FILE
 from core.readers.example_tables import read_raw
@@ -44,6 +45,8 @@ def find_outliers_in(
     order = np.array([row_of[path] for path in table.paths])
     embeddings = embed(model, pixels.images[order])
     findings = property_findings(table, fence=fence)
+    # The registered issue types that need only the images' table.
+    findings += find_issues(table)
     findings += embedding_findings(table, embeddings, fence=fence)
     logging.info(
         "Outliers: %d findings among %d images.", len(findings), len(table)

@@ -9,7 +9,8 @@ interquartile ranges lie between the value and the median.
 import numpy as np
 from cleanlab.outlier import OutOfDistribution
 
-from core.findings.finding import (
+from core.findings.finding import Finding
+from core.findings.types import (
     BLANK,
     BLURRY,
     DARK,
@@ -17,7 +18,6 @@ from core.findings.finding import (
     LIGHT,
     ODD_SIZE,
     OUTLIER,
-    Finding,
 )
 from core.readers.example_tables import RawTable, split_of
 from models import features

@@ -28,10 +28,7 @@ from components.quality_report.suggested_actions import (
     suggest_actions,
 )
 from components.test_accuracy.models_on_split import read_accuracy
-from core.findings.finding import (
-    BROKEN_FILE,
-    Finding,
-)
+from core.findings.finding import Finding
 from core.findings.issues_csv import (
     read_issues_csv,
     write_issues_csv,
@@ -43,6 +40,7 @@ from core.findings.quality_artifacts import (
     RANKING_FILE,
     REPORT_FILE,
 )
+from core.findings.types import BROKEN_FILE
 from core.population.analysis import (
     Population,
     describe_population,

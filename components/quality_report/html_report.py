@@ -12,14 +12,14 @@ from components.quality_report.report_data import (
     ReportData,
     SliceRow,
 )
-from core.findings.finding import (
-    BROKEN_FILE,
-    EXACT_DUPLICATE,
-    ISSUE_TYPES,
-    LABEL_ISSUE,
-    NEAR_DUPLICATE,
-    RELABEL,
-    Finding,
+from core.findings.finding import RELABEL, Finding
+from core.findings.issue_types import (
+    DUPLICATES_SECTION,
+    LABEL_ISSUES_SECTION,
+    OUTLIERS_SECTION,
+    in_section,
+    issue_types,
+    title_of,
 )
 from core.pages.render import data_url, render_page
 from core.pages.table import (
@@ -35,21 +35,17 @@ from core.pages.table import (
 )
 from core.population.points import Cluster
 
-DUPLICATE_ISSUES = (EXACT_DUPLICATE, NEAR_DUPLICATE)
-OUTLIER_ISSUES = tuple(
-    issue
-    for issue in ISSUE_TYPES
-    if issue not in (LABEL_ISSUE, *DUPLICATE_ISSUES)
-)
+# Each findings section lists the issue types registered for it
+# (core/findings/issue_types.py), read when a report is rendered.
 _SPLIT_ORDER = ("train", "val", "test")
 _TEST = "test"  # the split that measures the loop
 _TEST_SLICES = 5  # the worst test slices shown
 
 SECTIONS = (
     ("summary", "Summary"),
-    ("label-issues", "Label issues"),
-    ("duplicates", "Duplicates"),
-    ("outliers", "Outliers and broken files"),
+    (LABEL_ISSUES_SECTION, "Label issues"),
+    (DUPLICATES_SECTION, "Duplicates"),
+    (OUTLIERS_SECTION, "Outliers and broken files"),
     ("balance", "Class balance and budget"),
     ("errors", "Error analysis"),
     ("population", "Embedding map and insights"),
@@ -90,18 +86,18 @@ def render_report(data: ReportData) -> str:
         issue_counts=_issue_counts(data.findings),
         label_issues=_findings_table(
             "label-issues-table",
-            _ordered(data.findings, (LABEL_ISSUE,)),
+            _ordered(data.findings, in_section(LABEL_ISSUES_SECTION)),
             data.thumbnails,
             sorted_by=("score", "descending"),
         ),
         duplicates=_findings_table(
             "duplicates-table",
-            _ordered(data.findings, DUPLICATE_ISSUES),
+            _ordered(data.findings, in_section(DUPLICATES_SECTION)),
             data.thumbnails,
         ),
         outliers=_findings_table(
             "outliers-table",
-            _ordered(data.findings, OUTLIER_ISSUES),
+            _ordered(data.findings, in_section(OUTLIERS_SECTION)),
             data.thumbnails,
         ),
         balance=_balance_table(data.counts, splits, classes),
@@ -266,7 +262,7 @@ def _test_tables(data: ReportData) -> dict[str, Table | None]:
 
 
 def _issue_name(issue: str) -> str:
-    return issue.replace("_", " ")
+    return title_of(issue)
 
 
 def _ordered(
@@ -299,13 +295,17 @@ def _issue_counts(findings: Sequence[Finding]) -> Table:
         Column("issue", "Issue", _issue_name),
         number("findings", "Findings", lambda issue: counts[issue]),
     ]
-    return table("issue-counts", columns, ISSUE_TYPES)
+    return table("issue-counts", columns, [t.name for t in issue_types()])
+
+
+def _has_image(issue: str) -> bool:
+    return all(t.has_image for t in issue_types() if t.name == issue)
 
 
 def _preview(thumbnails: Mapping[str, bytes]) -> Column[Finding]:
     def cell(f: Finding) -> Cell:
         # A broken file has no picture; say what is wrong instead.
-        if f.issue == BROKEN_FILE:
+        if not _has_image(f.issue):
             return Cell(f.detail, css="broken")
         return image(thumbnails.get(f.path), f.path)
 
@@ -370,7 +370,8 @@ def _findings_table(
     def conflict(f: Finding) -> str:
         """The worst duplicates: the same image under two labels."""
         differ = "labels differ" in f.detail.lower()
-        return "conflict" if f.issue in DUPLICATE_ISSUES and differ else ""
+        duplicate = f.issue in in_section(DUPLICATES_SECTION)
+        return "conflict" if duplicate and differ else ""
 
     return table(
         table_id, columns, findings, sorted_by=sorted_by, row_css=conflict

@@ -7,8 +7,10 @@ flagged image is not offered a relabel unless the out-of-sample evidence
 is confident in another class. Every finding of an image but an exact
 duplicate's gets the same suggestion, decided from all of them together:
 
-- remove, confidence 1: an unreadable file or a blank image; and on its
-  own row, an exact duplicate (a copy adds nothing; with a conflicting
+- what an issue type decides alone (its `own_row` and `whole_image`
+  rules, core/findings/types/): remove, confidence 1, an unreadable
+  file or a blank image (every finding of the image); and on its own
+  row, an exact duplicate (a copy adds nothing; with a conflicting
   label it also teaches both labels; `dcp fix` removes the train copy of
   a leak, never the test copy);
 - remove: a label issue that looks like no class: far from every class
@@ -35,18 +37,9 @@ seeds. Without label evidence, the confidence is the finding's score.
 import dataclasses
 from collections.abc import Mapping, Sequence
 
-from core.findings.finding import (
-    BLANK,
-    BROKEN_FILE,
-    EXACT_DUPLICATE,
-    LABEL_ISSUE,
-    NEAR_DUPLICATE,
-    OUTLIER,
-    RELABEL,
-    REMOVE,
-    REVIEW,
-    Finding,
-)
+from core.findings.finding import RELABEL, REMOVE, REVIEW, Finding
+from core.findings.issue_types import Suggestion, issue_type
+from core.findings.types import LABEL_ISSUE, NEAR_DUPLICATE, OUTLIER
 
 # A relabel needs this out-of-sample probability of the new class.
 RELABEL_PROBABILITY = 0.7
@@ -55,7 +48,6 @@ RELABEL_PROBABILITY = 0.7
 SURE_CLASS_PROBABILITY = 0.9
 # Below this for every class, an image looks like no class at all.
 NO_CLASS_PROBABILITY = 0.5
-_CERTAIN_REMOVALS = (BROKEN_FILE, BLANK)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,11 +85,11 @@ def suggest_actions(
     }
     suggested = []
     for finding in findings:
-        action, confidence, label = (
-            (REMOVE, 1.0, "")
-            if finding.issue == EXACT_DUPLICATE
-            else decided[finding.path]
-        )
+        own_row = issue_type(finding.issue).own_row
+        if own_row is None:
+            action, confidence, label = decided[finding.path]
+        else:
+            action, confidence, label = _fields(own_row(finding))
         suggested.append(
             dataclasses.replace(
                 finding,
@@ -114,8 +106,10 @@ def _suggest(
 ) -> tuple[str, float, str]:
     """(action, confidence, new label or "") for one image's findings."""
     issues = {row.issue for row in rows}
-    if issues & set(_CERTAIN_REMOVALS):
-        return REMOVE, 1.0, ""
+    for row in rows:
+        whole_image = issue_type(row.issue).whole_image
+        if whole_image is not None:
+            return _fields(whole_image(row))
     if LABEL_ISSUE not in issues or evidence is None:
         return REVIEW, max(_bounded(row.score) for row in rows), ""
     given_at_most = (
@@ -158,6 +152,10 @@ def _conflicting(row: Finding) -> bool:
         "",
         row.given_label,
     )
+
+
+def _fields(suggestion: Suggestion) -> tuple[str, float, str]:
+    return suggestion.action, suggestion.confidence, suggestion.label
 
 
 def _bounded(score: float) -> float:

@@ -1,35 +1,10 @@
-"""The findings contract: a `Finding` (one flagged image), the issue
-types an analysis may flag, the columns and actions of issues.csv and
-the actions the report suggests. The detectors write findings, the
-report and `dcp fix` read them."""
+"""The findings contract: a `Finding` (one flagged image), the columns
+and actions of issues.csv and the actions the report suggests. The
+detectors write findings, the report and `dcp fix` read them. The issue
+types an analysis may flag are registered units: issue_types.py and
+types/."""
 
 import dataclasses
-
-# The kinds of issue an image can be flagged with, in report order.
-LABEL_ISSUE = "label_issue"
-EXACT_DUPLICATE = "exact_duplicate"
-NEAR_DUPLICATE = "near_duplicate"
-BROKEN_FILE = "broken_file"
-BLANK = "blank"
-DARK = "dark"
-LIGHT = "light"
-BLURRY = "blurry"
-ODD_SIZE = "odd_size"
-GRAYSCALE = "grayscale"
-OUTLIER = "outlier"
-ISSUE_TYPES = (
-    LABEL_ISSUE,
-    EXACT_DUPLICATE,
-    NEAR_DUPLICATE,
-    BROKEN_FILE,
-    BLANK,
-    DARK,
-    LIGHT,
-    BLURRY,
-    ODD_SIZE,
-    GRAYSCALE,
-    OUTLIER,
-)
 
 # issues.csv, one row per flagged image and issue; a reviewer fills
 # `action` with accept, relabel, remove or keep.
@@ -69,7 +44,7 @@ class Finding:
     path: str
     sha256: str
     split: str  # ETL split folder: train, val or test
-    issue: str  # one of ISSUE_TYPES
+    issue: str  # a registered issue type's name (issue_types.py)
     score: float
     given_label: str
     suggested_label: str = ""  # empty where the analysis has none

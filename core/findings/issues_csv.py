@@ -10,22 +10,24 @@ from tfx.dsl.io import fileio
 
 from core.findings.finding import (
     ISSUE_COLUMNS,
-    ISSUE_TYPES,
     OPTIONAL_COLUMNS,
     Finding,
 )
+from core.findings.issue_types import issue_types, unregistered
 
 
 def write_issues_csv(findings: Sequence[Finding], path: str) -> None:
     """Findings by issue type in report order, most certain first, with
     `action` left empty."""
-    unknown = sorted({f.issue for f in findings} - set(ISSUE_TYPES))
+    unknown = unregistered([f.issue for f in findings])
     if unknown:
-        raise ValueError(f"unknown issue types: {', '.join(unknown)}")
-    ordered = sorted(
-        findings,
-        key=lambda f: (ISSUE_TYPES.index(f.issue), -f.score, f.path),
-    )
+        raise ValueError(
+            f"unknown issue types: {', '.join(unknown)}; an issue type is"
+            " registered by a module of core/findings/types/"
+            " (docs/issue-types.md)"
+        )
+    rank = {t.name: i for i, t in enumerate(issue_types())}
+    ordered = sorted(findings, key=lambda f: (rank[f.issue], -f.score, f.path))
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, ISSUE_COLUMNS, lineterminator="\n")
     writer.writeheader()

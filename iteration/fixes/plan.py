@@ -8,13 +8,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 
 from core.dataset.etl.dataset_layout import FIX_TRASH
-from core.findings.finding import (
-    EXACT_DUPLICATE,
-    LABEL_ISSUE,
-    NEAR_DUPLICATE,
-    RELABEL,
-    REMOVE,
-)
+from core.findings.finding import RELABEL, REMOVE
+from core.findings.types import EXACT_DUPLICATE, LABEL_ISSUE, NEAR_DUPLICATE
 
 _TRAIN = "train"
 # The split that measures the loop: no suggestion is applied to it.
