@@ -370,7 +370,9 @@ def test_the_unsure_are_left_for_review(labelled):
         label, confidence = labelled["expected"][name]
         assert row["predicted_label"] == label
         assert float(row["confidence"]) == pytest.approx(confidence, abs=1e-4)
-        assert float(row["confidence"]) < labelled["threshold"]
+        # The model's confidence, not the CSV's 4 digits: the threshold
+        # (the pool's median) can fall between the two.
+        assert confidence < labelled["threshold"]
         assert (pool / name).exists()
 
 
