@@ -20,7 +20,7 @@ from components.quality_report.evaluation_results import read_evaluation
 from components.quality_report.report_data import SliceRow
 from components.test_accuracy.models_on_split import read_accuracy
 from components.tflite_export import keys as tflite_keys
-from core.dataset.etl.etl import QUARANTINE_FILE, SUMMARY_FILE
+from core.dataset.etl.etl import QUARANTINE_FILE, read_summary
 from core.findings.issues_csv import read_issues_csv
 from core.findings.quality_artifacts import ISSUES_FILE
 
@@ -242,13 +242,11 @@ def etl_warnings(data_root: str) -> list[str]:
     """The warnings of the ETL that wrote `data_root` (a split left out,
     links followed out of the folder, ...) and its quarantined files, as
     its summary.json records them; none without a summary.json."""
-    path = posixpath.join(data_root, SUMMARY_FILE)
-    if not fileio.exists(path):
+    summary = read_summary(data_root)
+    if summary is None:
         return []
-    with fileio.open(path, "r") as file:
-        summary = json.load(file)
-    warnings = [f"ETL: {warning}" for warning in summary["warnings"]]
-    quarantined = len(summary["quarantined"])
+    warnings = [f"ETL: {warning}" for warning in summary.warnings]
+    quarantined = len(summary.quarantined)
     if quarantined:
         warnings.append(
             f"ETL: {quarantined} bad file(s) quarantined, not converted;"

@@ -154,7 +154,7 @@ def run_etl(
         },
     )
     if reuse_unchanged:
-        previous = _previous_summary(output_dir)
+        previous = read_summary(output_dir)
         if previous is not None and previous.fingerprint == fingerprint:
             logging.info("ETL: %s is up to date with %s", output_dir, data_dir)
             return previous
@@ -272,7 +272,9 @@ def input_fingerprint(layout: DatasetLayout, settings: dict[str, Any]) -> str:
     return digest.hexdigest()
 
 
-def _previous_summary(output_dir: str) -> EtlSummary | None:
+def read_summary(output_dir: str) -> EtlSummary | None:
+    """The summary.json run_etl wrote into `output_dir`; None if there is
+    none, or one from before the ETL kept its input's fingerprint."""
     path = posixpath.join(output_dir, SUMMARY_FILE)
     if not fileio.exists(path):
         return None
