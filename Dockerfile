@@ -29,4 +29,5 @@ COPY . /tmp/dcp
 RUN python -m pip install --no-deps --no-build-isolation /tmp/dcp \
     && rm -rf /tmp/dcp \
     && cd / && python -c 'import models.trainer, models.preprocessing, \
-components.tflite_export.component, dcp.kubeflow_entrypoint'
+components.tflite_export.component, tasks.classification.task, \
+dcp.kubeflow_entrypoint'

@@ -44,6 +44,7 @@ from core.dataset.etl.image_records import (
 )
 from dcp.config import load_config
 from models import features
+from tasks.classification.task import TASK
 
 REPO = Path(__file__).resolve().parents[1]
 DATASET = REPO.parent / "shared" / "datasets" / "dcai-roman"
@@ -135,7 +136,7 @@ def etl_work_example(
         record = load_image_record(str(data_dir), source, label)
     except BadImageError:
         return None
-    return to_tf_example(record)
+    return to_tf_example(record, TASK)
 
 
 def run_loop(make_example: ExampleFn, data_dir: Path, output: Path) -> int:

@@ -25,16 +25,6 @@ import tensorflow as tf
 from sklearn.metrics import average_precision_score
 from training_run import train_fixed_model
 
-from components.label_issues.folds import plan_folds
-from components.label_issues.ink_images import ink_crops
-from components.label_issues.out_of_sample import (
-    AUDITOR,
-    AUDITOR_IMAGE_SIZE,
-    CROSS_TRAIN,
-    PIXEL_PROBE,
-    out_of_sample,
-)
-from components.label_issues.ranking import rank_labels
 from core.dataset.embedded.digits import write_embedded_dataset
 from core.dataset.etl.etl import run_etl
 from core.readers.example_tables import read_raw
@@ -42,6 +32,16 @@ from dcp.config import load_config
 from models.preprocessing import decode_and_resize
 from models.registry import get_model_spec
 from pipeline.console import configure_logging
+from tasks.classification.label_issues.folds import plan_folds
+from tasks.classification.label_issues.ink_images import ink_crops
+from tasks.classification.label_issues.out_of_sample import (
+    AUDITOR,
+    AUDITOR_IMAGE_SIZE,
+    CROSS_TRAIN,
+    PIXEL_PROBE,
+    out_of_sample,
+)
+from tasks.classification.label_issues.ranking import rank_labels
 
 REPO = Path(__file__).resolve().parents[1]
 MODEL = "dcai_resnet50"

@@ -40,10 +40,10 @@ _STATE = metadata_store_pb2.Execution.State
 
 
 def edited_copy_of_the_code(work: Path) -> Path:
-    """components/, core/ and models/ copied to work/code, with a line added to
-    the report's HTML module: a report-only change."""
+    """components/, tasks/, core/ and models/ copied to work/code, with a
+    line added to the report's HTML module: a report-only change."""
     code = work / "code"
-    for package in ("components", "core", "models"):
+    for package in ("components", "tasks", "core", "models"):
         shutil.copytree(
             REPO / package,
             code / package,

@@ -48,17 +48,6 @@ from components.duplicates.finding import (
     find_duplicates,
     normalised_pixels,
 )
-from components.label_issues.folds import FoldPlan, plan_folds
-from components.label_issues.ink_images import ink_crops
-from components.label_issues.out_of_sample import (
-    AUDITOR,
-    AUDITOR_IMAGE_SIZE,
-    CROSS_TRAIN,
-    PIXEL_PROBE,
-    OutOfSample,
-    out_of_sample,
-)
-from components.label_issues.ranking import rank_labels
 from components.outliers.finding import property_findings
 from components.quality_report.suggested_actions import (
     LabelEvidence,
@@ -82,6 +71,17 @@ from iteration.fixes.plan import FixStep, plan_fixes
 from models.preprocessing import decode_and_resize
 from models.registry import get_model_spec
 from pipeline.console import configure_logging
+from tasks.classification.label_issues.folds import FoldPlan, plan_folds
+from tasks.classification.label_issues.ink_images import ink_crops
+from tasks.classification.label_issues.out_of_sample import (
+    AUDITOR,
+    AUDITOR_IMAGE_SIZE,
+    CROSS_TRAIN,
+    PIXEL_PROBE,
+    OutOfSample,
+    out_of_sample,
+)
+from tasks.classification.label_issues.ranking import rank_labels
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "datasets" / "dcai-roman"

@@ -17,18 +17,25 @@ from pathlib import Path
 
 CODE_VERSION_KEY = "code_version"
 # The packages whose code runs inside the pipeline's components.
-_PACKAGES = ("components", "core", "models")
+_PACKAGES = ("components", "tasks", "core", "models")
 # Folders of files a package reads at run time, e.g. the pages' templates.
 _DATA_FOLDERS = ("templates", "static")
 _ROOT = Path(__file__).resolve().parents[1]
 
 
-def code_fingerprint(entry_module: str, root: Path = _ROOT) -> str:
+def code_fingerprint(
+    entry_module: str, root: Path = _ROOT, *, also: tuple[str, ...] = ()
+) -> str:
     """16 hex digits of the SHA-256 of `entry_module` (dotted, e.g.
     "models.trainer") and of every module of those packages it imports,
-    directly or not, as found in `root`."""
+    directly or not, as found in `root`; with those of the modules `also`
+    names, which it runs without importing them by name (a task's
+    package, reached through core.task.get_task)."""
     digest = hashlib.sha256()
-    for module in sorted(imported_modules(entry_module, root)):
+    modules = set().union(
+        *(imported_modules(name, root) for name in (entry_module, *also))
+    )
+    for module in sorted(modules):
         digest.update(module.relative_to(root).as_posix().encode())
         digest.update(module.read_bytes())
     return digest.hexdigest()[:16]

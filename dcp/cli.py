@@ -156,6 +156,7 @@ def _convert(
         reuse_unchanged=reuse_unchanged,
         labels=etl.labels,
         output_option=output_option,
+        task=config.task,
     )
     print(summary.format())
 
@@ -208,10 +209,12 @@ def _run(
 def _report(
     args: argparse.Namespace, config: Config, beam_args: list[str]
 ) -> None:
+    from core.task import get_task
     from pipeline.report_job import report_on_run
 
     report, issues = report_on_run(
         config.quality,
+        get_task(config.task),
         model_name=config.trainer.model,
         metadata=config.pipeline.metadata,
         pipeline_name=args.name or config.pipeline.name,

@@ -31,7 +31,9 @@ from core.settings import (
     PrepareConfig,
     Range,
     Ranges,
+    TaskName,
 )
+from core.task import DEFAULT_TASK
 from iteration.settings import (
     AugmentConfig,
     AutolabelConfig,
@@ -66,6 +68,8 @@ class Config:
     autolabel: AutolabelConfig
     shift: ShiftConfig
     compare: CompareConfig
+    # What the package learns and checks: one of core/task.py's tasks.
+    task: TaskName = DEFAULT_TASK
 
 
 def load_config(path: str | Path) -> Config:
@@ -120,13 +124,25 @@ def _build(
                 f"{path}: unknown key {_dotted(key, name)}; "
                 + _nearest(str(name), list(kinds), key)
             )
-    missing = [_dotted(key, name) for name in kinds if name not in raw]
+    optional = {
+        field.name
+        for field in (
+            dataclasses.fields(cls) if dataclasses.is_dataclass(cls) else ()
+        )
+        if field.default is not dataclasses.MISSING
+    }
+    missing = [
+        _dotted(key, name)
+        for name in kinds
+        if name not in raw and name not in optional
+    ]
     if missing:
         keys = "keys" if len(missing) > 1 else "key"
         raise ConfigError(f"{path}: missing {keys} {', '.join(missing)}")
     values = {
         name: _convert(kind, raw[name], path, _dotted(key, name))
         for name, kind in kinds.items()
+        if name in raw
     }
     try:
         return cls(**values)

@@ -8,9 +8,9 @@ from tfx.dsl.io import fileio
 from tfx.orchestration import metadata
 
 from core.dataset.etl.etl import read_classes
+from core.task import get_task
 from dcp.config import Config
 from models.registry import get_model_spec
-from pipeline.evaluation import eval_config
 from pipeline.tfx_pipeline import SPLIT_FOLDERS, create_pipeline
 
 
@@ -40,7 +40,9 @@ def pipeline_from_params(
             )
     model = get_model_spec(config.trainer.model)
     transform = config.transform
+    task = get_task(config.task)
     return create_pipeline(
+        task=task,
         pipeline_name=pipeline_name or config.pipeline.name,
         pipeline_root=config.pipeline.root,
         data_root=data_root,
@@ -58,8 +60,8 @@ def pipeline_from_params(
             "epochs": config.trainer.epochs,
             "augment": config.trainer.augment,
         },
-        eval_config=eval_config(
-            len(classes),
+        eval_config=task.eval_config(
+            classes,
             min_accuracy=config.evaluator.min_accuracy,
             max_accuracy_drop=config.evaluator.max_accuracy_drop,
         ),

@@ -10,12 +10,12 @@ from tfx import v1 as tfx
 from tfx.dsl.io import fileio
 
 from components.duplicates.analysis import find_duplicates_in
-from components.label_issues.analysis import find_label_issues
 from components.outliers.analysis import find_outliers_in
 from components.quality_report.analysis import ReportInputs, build_report
 from core.dataset.etl.etl import read_classes
 from core.dataset.staged_output import make_output_folder
 from core.findings.quality_artifacts import ISSUES_FILE, REPORT_FILE
+from core.task import Task
 from pipeline.run_report import REPORT_KIND
 from pipeline.run_results import latest_outputs, run_data_root
 from pipeline.settings import ModelName, QualityConfig
@@ -28,6 +28,7 @@ _JUDGED_SPLITS = ("train", "eval", "test")
 
 def report_on_run(
     quality: QualityConfig,
+    task: Task,
     *,
     model_name: ModelName,
     metadata: str,
@@ -40,7 +41,8 @@ def report_on_run(
     the MLMD database `metadata`, whose ETL output is `data_root` (None:
     the one the run read), into `output_dir`, with the `quality`
     settings and the model `model_name` for the label issues; return
-    the paths of report.html and issues.csv. `output_dir` must be new,
+    the paths of report.html and issues.csv; `task` finds the label
+    issues and the errors. `output_dir` must be new,
     empty or a report folder (staged_output)."""
     connection = tfx.orchestration.metadata.sqlite_metadata_connection_config(
         metadata
@@ -58,7 +60,7 @@ def report_on_run(
     }
     logging.info("Label issues by %s ...", quality.label_method)
     judged = [split for split in _JUDGED_SPLITS if split in examples]
-    find_label_issues(
+    task.find_label_issues(
         [examples[split] for split in judged],
         [transformed[split] for split in judged],
         folders["label_issues"],
@@ -92,6 +94,7 @@ def report_on_run(
             etl_dir=data_root,
         ),
         output_dir,
+        task,
         class_names=classes,
         budget=quality.budget,
         title=f"{pipeline_name}, run {run_id or 'latest'}",

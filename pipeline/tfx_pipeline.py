@@ -15,17 +15,15 @@ from components.quality_report.component import QualityReport
 from components.test_accuracy.component import TestAccuracy
 from components.tflite_export.component import TFLiteExport
 from core.code_version import CODE_VERSION_KEY, code_fingerprint
-from models.features import bucket_key
-from pipeline.evaluation import SLICE_PROPERTIES
+from core.task import Task
 from pipeline.settings import QualityConfig
 
 # The ETL's split folders, and the names TFX gives them.
 SPLIT_FOLDERS = {"train": "train", "eval": "val", "test": "test"}
 # The steps that run this package's code, and the module each runs (its
-# fingerprint covers what that module imports).
+# fingerprint covers what that module imports); Transform and Trainer run
+# the task's functions.
 STEP_CODE = {
-    "Transform": "models.preprocessing",
-    "Trainer": "models.trainer",
     "TFLiteExport": "components.tflite_export.component",
     "TestAccuracy": "components.test_accuracy.component",
     "LabelIssues": "components.label_issues.component",
@@ -35,8 +33,38 @@ STEP_CODE = {
 }
 
 
+# The components that ask the task for their work (core.task.get_task),
+# and the members they call.
+TASK_MEMBERS = {
+    "TFLiteExport": ("read_tflite_split", "measure_tflite"),
+    "LabelIssues": ("find_label_issues",),
+    "QualityReport": ("error_analysis",),
+}
+# Every step that runs this package's code.
+CODE_STEPS = ("Transform", "Trainer", *STEP_CODE)
+
+
+def step_code(step: str, task: Task) -> tuple[str, tuple[str, ...]]:
+    """The module `step` runs for `task`, and the modules of the task's
+    functions it calls by the task's name, which imports do not show."""
+    if step == "Transform":
+        return task.preprocessing_fn.rsplit(".", 1)[0], ()
+    if step == "Trainer":
+        return task.run_fn.rsplit(".", 1)[0], ()
+    members = TASK_MEMBERS.get(step, ())
+    return STEP_CODE[step], tuple(
+        getattr(task, member).__module__ for member in members
+    )
+
+
+def step_fingerprint(step: str, task: Task) -> str:
+    entry, also = step_code(step, task)
+    return code_fingerprint(entry, also=also)
+
+
 def create_pipeline(
     *,
+    task: Task,
     pipeline_name: str,
     pipeline_root: str,
     data_root: str,
@@ -55,6 +83,7 @@ def create_pipeline(
     """Build the pipeline over the ETL's TFRecords in `data_root`.
 
     Args:
+      task: what the pipeline learns and checks (core/task.py).
       pipeline_name: the name MLMD and the TFX CLI know it by.
       pipeline_root: where artifacts are written.
       data_root: the ETL output: `<folder>/*.tfrecord.gz` per split.
@@ -107,15 +136,15 @@ def create_pipeline(
     transform = tfx.components.Transform(
         examples=example_gen.outputs["examples"],
         schema=schema_gen.outputs["schema"],
-        preprocessing_fn="models.preprocessing.preprocessing_fn",
+        preprocessing_fn=task.preprocessing_fn,
         custom_config={
             **transform_config,
-            CODE_VERSION_KEY: code_fingerprint(STEP_CODE["Transform"]),
+            CODE_VERSION_KEY: step_fingerprint("Transform", task),
         },
     )
     # Train the fixed model; keep the epoch with the best eval accuracy.
     trainer = tfx.components.Trainer(
-        run_fn="models.trainer.run_fn",
+        run_fn=task.run_fn,
         examples=transform.outputs["transformed_examples"],
         transform_graph=transform.outputs["transform_graph"],
         schema=schema_gen.outputs["schema"],
@@ -123,7 +152,7 @@ def create_pipeline(
         eval_args=tfx.proto.EvalArgs(splits=["eval"]),
         custom_config={
             **trainer_config,
-            CODE_VERSION_KEY: code_fingerprint(STEP_CODE["Trainer"]),
+            CODE_VERSION_KEY: step_fingerprint("Trainer", task),
         },
     )
     # The latest blessed model, to compare the new one against.
@@ -147,7 +176,8 @@ def create_pipeline(
     tflite_export = TFLiteExport(
         model=trainer.outputs["model"],
         examples=transform.outputs["transformed_examples"],
-        code_version=code_fingerprint(STEP_CODE["TFLiteExport"]),
+        task=task.name,
+        code_version=step_fingerprint("TFLiteExport", task),
     )
     # Keras and int8 accuracy on the test split, sliced as the Evaluator
     # slices; for the user's judgement, the blessing stays on eval.
@@ -159,10 +189,8 @@ def create_pipeline(
                 examples=example_gen.outputs["examples"],
                 transformed_examples=transform.outputs["transformed_examples"],
                 class_names=json.dumps(list(class_names)),
-                slice_features=json.dumps(
-                    [bucket_key(name) for name in SLICE_PROPERTIES]
-                ),
-                code_version=code_fingerprint(STEP_CODE["TestAccuracy"]),
+                slice_features=json.dumps(list(task.slice_features)),
+                code_version=step_fingerprint("TestAccuracy", task),
             )
         ]
         if "test" in splits
@@ -186,6 +214,7 @@ def create_pipeline(
         examples=example_gen.outputs["examples"],
         transformed_examples=transform.outputs["transformed_examples"],
         class_names=json.dumps(list(class_names)),
+        task=task.name,
         model=trainer_config["model"],
         method=quality.label_method,
         folds=quality.folds,
@@ -195,13 +224,13 @@ def create_pipeline(
         never_fit_folders=json.dumps(
             [SPLIT_FOLDERS["test"]] if "test" in splits else []
         ),
-        code_version=code_fingerprint(STEP_CODE["LabelIssues"]),
+        code_version=step_fingerprint("LabelIssues", task),
     )
     # Exact and near-duplicates, leaks across splits.
     duplicates = Duplicates(
         examples=example_gen.outputs["examples"],
         max_distance=quality.near_duplicate_distance,
-        code_version=code_fingerprint(STEP_CODE["Duplicates"]),
+        code_version=step_fingerprint("Duplicates", task),
     )
     # Blank, dark, blurry, odd-size images; embedding-space outliers.
     outliers = Outliers(
@@ -209,7 +238,7 @@ def create_pipeline(
         transformed_examples=transform.outputs["transformed_examples"],
         model=trainer.outputs["model"],
         fence=quality.outlier_fence,
-        code_version=code_fingerprint(STEP_CODE["Outliers"]),
+        code_version=step_fingerprint("Outliers", task),
     )
     # report.html and issues.csv: the findings and the error analysis.
     quality_report = QualityReport(
@@ -224,10 +253,11 @@ def create_pipeline(
         etl_dir=data_root,
         budget=quality.budget,
         title=pipeline_name,
+        task=task.name,
         test_accuracy=(
             test_accuracy[0].outputs["accuracy"] if test_accuracy else None
         ),
-        code_version=code_fingerprint(STEP_CODE["QualityReport"]),
+        code_version=step_fingerprint("QualityReport", task),
     )
     return tfx.dsl.Pipeline(
         pipeline_name=pipeline_name,

@@ -20,6 +20,7 @@ from core.dataset.etl.image_decoding import (
     BadImageError,
 )
 from core.dataset.etl.image_records import image_record, to_tf_example
+from core.task import Task
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
 # New images have no label; the Transform passes this one through.
@@ -87,14 +88,14 @@ def find_sources(paths: list[Path]) -> list[Source]:
     ]
 
 
-def read_frames(source: Source) -> Iterator[Frame]:
+def read_frames(source: Source, task: Task) -> Iterator[Frame]:
     """The frames of `source`: one for an image or an unreadable file,
     one per frame for a video."""
     suffix = source.path.suffix.lower()
     if source.is_video:
-        yield from _video_frames(source)
+        yield from _video_frames(source, task)
     elif suffix in SUPPORTED_EXTENSIONS:
-        yield _image_frame(source)
+        yield _image_frame(source, task)
     else:
         yield Frame(
             source,
@@ -107,25 +108,28 @@ def read_frames(source: Source) -> Iterator[Frame]:
         )
 
 
-def example_of(image: bytes, path: str) -> bytes:
+def example_of(image: bytes, path: str, task: Task) -> bytes:
     """The serialized tf.train.Example of an encoded image, made by the
-    ETL's own code; BadImageError if it is no usable image."""
+    ETL's own code with `task`'s keys and no annotation; BadImageError if
+    it is no usable image."""
     record = image_record(image, SourceImage("", "", path), NO_LABEL)
-    return to_tf_example(record).SerializeToString()
+    return to_tf_example(record, task).SerializeToString()
 
 
-def _image_frame(source: Source) -> Frame:
+def _image_frame(source: Source, task: Task) -> Frame:
     try:
         image = source.path.read_bytes()
     except OSError as error:
         return Frame(source, None, b"", None, f"unreadable file ({error})")
     try:
-        return Frame(source, None, image, example_of(image, str(source.path)))
+        return Frame(
+            source, None, image, example_of(image, str(source.path), task)
+        )
     except BadImageError as error:
         return Frame(source, None, image, None, str(error))
 
 
-def _video_frames(source: Source) -> Iterator[Frame]:
+def _video_frames(source: Source, task: Task) -> Iterator[Frame]:
     try:
         reader = imageio.get_reader(source.path, format=FFMPEG)
         fps = float(reader.get_meta_data().get("fps") or 25.0)
@@ -141,7 +145,7 @@ def _video_frames(source: Source) -> Iterator[Frame]:
                     source,
                     index,
                     image,
-                    example_of(image, f"{source.path}#{index}"),
+                    example_of(image, f"{source.path}#{index}", task),
                     fps=fps,
                 )
                 index += 1

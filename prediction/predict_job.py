@@ -7,14 +7,15 @@ import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from core.dataset.etl.etl import read_classes
 from core.dataset.staged_output import make_output_folder
+from core.task import Task
 from pipeline.run_results import existing_store, run_data_root
-from prediction.annotation import VideoWriter, annotate, annotated_path
-from prediction.annotation import label as label_text
+from prediction.annotated_copies import VideoWriter, annotated_path
 from prediction.inputs import Frame, Source, find_sources, read_frames
 from prediction.predictors import Model, ModelKind, pushed_model, run_model
 
@@ -61,6 +62,7 @@ def predict(
     data_root: str | None,
     output_dir: Path,
     annotate_copies: bool,
+    task: Task,
 ) -> PredictionSummary:
     """`dcp predict`: the pushed model in `serving_dir` (kind "pushed"),
     or the run `run_id`'s (None: the latest) SavedModel or int8 TFLite
@@ -81,6 +83,7 @@ def predict(
         files.load(),
         class_names,
         output_dir,
+        task=task,
         annotate_copies=annotate_copies,
     )
     return dataclasses.replace(summary, model=files.describe())
@@ -92,25 +95,26 @@ def predict_files(
     class_names: list[str],
     output_dir: Path,
     *,
+    task: Task,
     annotate_copies: bool = False,
 ) -> PredictionSummary:
     """Predict every image and video frame of `paths` (files or folders)
-    with `model` into output_dir/predictions.csv, one row per image or
-    frame, and per input that cannot be read with the reason; with
-    `annotate_copies`, copies in output_dir/annotated/ keep the inputs'
-    layout below their common folder. `output_dir` must be new, empty
-    or an earlier output of `dcp predict`, outside `paths`
+    with `model`, a model of `task`, into output_dir/predictions.csv, one
+    row per image or frame, and per input that cannot be read with the
+    reason; with `annotate_copies`, copies in output_dir/annotated/ keep
+    the inputs' layout below their common folder. `output_dir` must be
+    new, empty or an earlier output of `dcp predict`, outside `paths`
     (staged_output)."""
     sources = find_sources(paths)
     make_output_folder(output_dir, kind=OUTPUT_KIND, inputs=paths)
     annotated = output_dir / ANNOTATED_DIR if annotate_copies else None
     counts = {"images": 0, "frames": 0, "unreadable": 0}
-    copies = _Annotator(annotated) if annotated is not None else None
+    copies = _Annotator(annotated, task) if annotated is not None else None
     started = last_report = time.monotonic()
     with (output_dir / CSV_FILE).open("w", newline="") as file:
         writer = csv.writer(file)
         writer.writerow(COLUMNS)
-        for batch in _batches(sources):
+        for batch in _batches(sources, task):
             scores = _predict(model, batch)
             for frame in batch:
                 if id(frame) not in scores:
@@ -124,7 +128,9 @@ def predict_files(
                 counts["images" if frame.index is None else "frames"] += 1
                 writer.writerow(_row(frame, name, f"{confidence:.4f}", ""))
                 if copies is not None:
-                    copies.add(frame, label_text(name, confidence))
+                    copies.add(
+                        frame, {"class": name, "confidence": confidence}
+                    )
             if time.monotonic() - last_report > _PROGRESS_SECONDS:
                 last_report = time.monotonic()
                 logging.info(
@@ -166,14 +172,14 @@ def _check_classes(scores: np.ndarray, class_names: list[str]) -> None:
         )
 
 
-def _batches(sources: list[Source]) -> Iterator[list[Frame]]:
+def _batches(sources: list[Source], task: Task) -> Iterator[list[Frame]]:
     """The frames of all sources in order, in lists of up to _BATCH
     readable frames and the unreadable ones among them."""
     batch: list[Frame] = []
     for source in sources:
         if source.is_video:
             logging.info("predict: reading the video %s", source.path)
-        for frame in read_frames(source):
+        for frame in read_frames(source, task):
             batch.append(frame)
             if sum(bool(f.example) for f in batch) == _BATCH:
                 yield batch
@@ -190,12 +196,13 @@ def _row(frame: Frame, name: str, confidence: str, reason: str) -> list:
 class _Annotator:
     """Writes annotated images, and videos frame by frame, below `root`."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, task: Task):
         self._root = root
+        self._task = task
         self._video: tuple[Source, VideoWriter] | None = None
 
-    def add(self, frame: Frame, text: str) -> None:
-        picture = annotate(frame.image, text)
+    def add(self, frame: Frame, prediction: dict[str, Any]) -> None:
+        picture = self._task.draw(frame.image, prediction)
         source = frame.source
         path = annotated_path(
             self._root, source.relative, video=source.is_video

@@ -13,7 +13,7 @@ from tfx.orchestration import metadata
 from tfx.utils import path_utils
 
 from components.tflite_export import keys as tflite_keys
-from components.tflite_export.conversion import predict_tflite
+from core.tflite import predict_tflite
 from models import features
 from models.trainer import SERVING_SIGNATURE, TRANSFORM_SIGNATURE
 from pipeline.run_results import latest_outputs

@@ -8,15 +8,15 @@ import pytest
 from PIL import Image
 from sklearn.datasets import load_digits
 
-from components.label_issues.auditor import (
+from core.dataset.embedded.digits import render_digit
+from tasks.classification.label_issues.auditor import (
     AUGMENTED_SOFTMAX,
     NEIGHBOURS,
     auditor_probabilities,
 )
-from components.label_issues.folds import plan_folds
-from components.label_issues.ink_images import ink_crop, ink_crops
-from components.label_issues.ranking import rank_labels
-from core.dataset.embedded.digits import render_digit
+from tasks.classification.label_issues.folds import plan_folds
+from tasks.classification.label_issues.ink_images import ink_crop, ink_crops
+from tasks.classification.label_issues.ranking import rank_labels
 
 SEED = 123
 DIGITS = [str(d) for d in range(10)]

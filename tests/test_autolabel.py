@@ -37,6 +37,7 @@ from iteration.new_data.autolabel import (
 )
 from iteration.new_data.finished_run import finished_run
 from iteration.new_data.folder_images import UnreadableFile, load_folder
+from tasks.classification.task import TASK
 from tests.new_data_run import small_run
 
 DVC = str(Path(sys.executable).with_name("dvc"))
@@ -261,9 +262,13 @@ def labelled(tmp_path_factory) -> dict:
     (repo / "params.yaml").write_text(yaml.safe_dump(params))
     config = load_config(repo / "params.yaml")
 
-    finished = finished_run(config.pipeline.metadata, "digits", None)
+    finished = finished_run(
+        config.pipeline.metadata, "digits", None, task="classification"
+    )
     pool = load_folder(
-        repo / "raw" / "unlabeled", transform_graph=finished.transform_graph
+        repo / "raw" / "unlabeled",
+        transform_graph=finished.transform_graph,
+        task=TASK,
     )
     probabilities = trained_model.predict(
         trained_model.load_keras_model(finished.model), pool.images

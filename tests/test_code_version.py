@@ -16,13 +16,14 @@ from core.code_version import (
 )
 from dcp.config import load_config
 from dcp.from_params import pipeline_from_params
-from pipeline.tfx_pipeline import STEP_CODE
+from pipeline.tfx_pipeline import CODE_STEPS, step_code
+from tasks.classification.task import TASK
 from tests.conftest import REPO
 
 
 @pytest.fixture
 def code_copy(tmp_path):
-    for package in ("components", "core", "models"):
+    for package in ("components", "tasks", "core", "models"):
         shutil.copytree(
             REPO / package,
             tmp_path / package,
@@ -31,11 +32,13 @@ def code_copy(tmp_path):
     return tmp_path
 
 
+def fingerprint(step, root) -> str:
+    entry, also = step_code(step, TASK)
+    return code_fingerprint(entry, root, also=also)
+
+
 def fingerprints(root) -> dict[str, str]:
-    return {
-        step: code_fingerprint(module, root)
-        for step, module in STEP_CODE.items()
-    }
+    return {step: fingerprint(step, root) for step in CODE_STEPS}
 
 
 def edit(module) -> None:
@@ -60,7 +63,7 @@ def test_a_report_change_reruns_the_report_alone(code_copy):
     before = fingerprints(code_copy)
     edit(code_copy / "components" / "quality_report" / "html_report.py")
     after = fingerprints(code_copy)
-    assert {step for step in STEP_CODE if after[step] != before[step]} == {
+    assert {step for step in CODE_STEPS if after[step] != before[step]} == {
         "QualityReport"
     }
 
@@ -69,7 +72,7 @@ def test_a_page_template_change_reruns_the_report_alone(code_copy):
     before = fingerprints(code_copy)
     edit(code_copy / "core" / "pages" / "templates" / "report.html")
     after = fingerprints(code_copy)
-    assert {step for step in STEP_CODE if after[step] != before[step]} == {
+    assert {step for step in CODE_STEPS if after[step] != before[step]} == {
         "QualityReport"
     }
 
@@ -79,7 +82,7 @@ def test_a_test_accuracy_change_reruns_it_and_the_report(code_copy):
     edit(code_copy / "components" / "test_accuracy" / "figures.py")
     after = fingerprints(code_copy)
     # The report reads what TestAccuracy writes.
-    assert {step for step in STEP_CODE if after[step] != before[step]} == {
+    assert {step for step in CODE_STEPS if after[step] != before[step]} == {
         "TestAccuracy",
         "QualityReport",
     }
@@ -91,7 +94,7 @@ def test_a_model_change_reruns_what_runs_the_model(code_copy):
     after = fingerprints(code_copy)
     # The Transform does not build the model; what it feeds reruns
     # anyway when the Transform's output changes.
-    assert {step for step in STEP_CODE if after[step] != before[step]} == {
+    assert {step for step in CODE_STEPS if after[step] != before[step]} == {
         "Trainer",
         "LabelIssues",
     }
@@ -99,16 +102,31 @@ def test_a_model_change_reruns_what_runs_the_model(code_copy):
     assert fingerprints(code_copy)["Transform"] != after["Transform"]
 
 
+def test_a_task_function_change_reruns_the_steps_that_call_it(code_copy):
+    before = fingerprints(code_copy)
+    # The components reach it through get_task, not an import.
+    edit(
+        code_copy / "tasks" / "classification" / "label_issues" / "ranking.py"
+    )
+    after = fingerprints(code_copy)
+    assert {step for step in CODE_STEPS if after[step] != before[step]} == {
+        "LabelIssues"
+    }
+    # What dcp predict draws is not the pipeline's.
+    edit(code_copy / "tasks" / "classification" / "drawing.py")
+    assert fingerprints(code_copy) == after
+
+
 def test_imports_are_followed_through_packages(code_copy):
     found = {
         path.relative_to(code_copy).as_posix()
         for path in imported_modules(
-            "components.label_issues.component", code_copy
+            "tasks.classification.label_issues.analysis", code_copy
         )
     }
-    # through analysis -> out_of_sample -> auditor
-    assert "components/label_issues/auditor.py" in found
-    assert "components/__init__.py" in found  # it runs on import
+    # through out_of_sample -> auditor
+    assert "tasks/classification/label_issues/auditor.py" in found
+    assert "tasks/__init__.py" in found  # it runs on import
     assert not any(path.startswith("pipeline/") for path in found)
     with pytest.raises(ValueError, match=r"components\.nowhere"):
         imported_modules("components.nowhere", code_copy)
@@ -126,8 +144,8 @@ def test_every_step_running_our_code_carries_its_fingerprint(tmp_path):
     )
     pipeline = pipeline_from_params(config, metadata_connection_config=None)
     nodes = {node.id: node for node in pipeline.components}
-    for step, module in STEP_CODE.items():
+    for step in CODE_STEPS:
         properties = nodes[step].exec_properties
         if "custom_config" in properties:  # the Transform and the Trainer
             properties = json.loads(properties["custom_config"])
-        assert properties[CODE_VERSION_KEY] == code_fingerprint(module)
+        assert properties[CODE_VERSION_KEY] == fingerprint(step, REPO)

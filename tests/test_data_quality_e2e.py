@@ -22,13 +22,13 @@ from components.tflite_export.keys import INT8_FILE
 from core.dataset.etl.etl import read_classes
 from core.findings.quality_artifacts import ISSUES_FILE, RANKING_FILE
 from dcp import cli, local_runner
-from pipeline.evaluation import SLICE_PROPERTIES
 from pipeline.run_report import format_summary
 from pipeline.run_results import (
     latest_outputs,
     read_results,
     read_tflite_metrics,
 )
+from tasks.classification.evaluation import SLICE_PROPERTIES
 from tests.conftest import REPO, write_embedded_tfrecords
 from tests.test_html_report import SECTION_IDS
 from tests.test_report_browser import dump_dom, run_chromium

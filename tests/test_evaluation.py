@@ -3,7 +3,7 @@ import tensorflow_model_analysis as tfma
 
 from components.quality_report.evaluation_results import ACCURACY
 from models import features
-from pipeline.evaluation import SLICE_PROPERTIES, eval_config
+from tasks.classification.evaluation import SLICE_PROPERTIES, eval_config
 
 
 def test_blessing_looks_at_the_overall_accuracy_only():

@@ -28,6 +28,7 @@ from dcp.cli import main
 from iteration import data_versions
 from iteration.fixes.fix_job import FixResult, fix_data, undo_last_version
 from iteration.fixes.plan import plan_fixes
+from tasks.classification.task import TASK
 from tests.fix_repo import (
     DVC,
     finding,
@@ -56,6 +57,7 @@ def fix(issues: Path, data: Path, **options):
         accept_suggestions=options.get("accept_suggestions", False),
         min_confidence=options.get("min_confidence", 1.0),
         splits=options.get("splits"),
+        task=TASK,
     )
 
 

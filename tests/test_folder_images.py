@@ -19,6 +19,7 @@ from iteration.new_data.folder_images import (
 )
 from models import features
 from models.preprocessing import decode_and_resize
+from tasks.classification.task import TASK
 from tests.conftest import save
 from tests.new_data_run import small_run
 
@@ -78,11 +79,16 @@ def test_new_images_are_preprocessed_exactly_as_in_training(
 ):
     run = small_run(tmp_path_factory)
     finished = finished_run(
-        run.config.pipeline.metadata, run.config.pipeline.name, None
+        run.config.pipeline.metadata,
+        run.config.pipeline.name,
+        None,
+        task="classification",
     )
     train = run.raw / "train"
 
-    images = load_folder(train, transform_graph=finished.transform_graph)
+    images = load_folder(
+        train, transform_graph=finished.transform_graph, task=TASK
+    )
 
     transformed = read_pixels(
         [finished.transformed_train_examples], images.images.shape[1:]
@@ -100,7 +106,9 @@ def test_new_images_are_preprocessed_exactly_as_in_training(
 
     # A photograph of another size goes through the same graph.
     save(tmp_path / "photo.jpg", Image.fromarray(photo), quality=95)
-    one = load_folder(tmp_path, transform_graph=finished.transform_graph)
+    one = load_folder(
+        tmp_path, transform_graph=finished.transform_graph, task=TASK
+    )
     size, _, channels = one.images.shape[1:]
     expected = decode_and_resize([one.pngs[0]], size, channels).numpy()
     np.testing.assert_allclose(one.images, expected, atol=1e-6)

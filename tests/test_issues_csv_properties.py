@@ -17,6 +17,7 @@ from core.findings.issues_csv import read_issues_csv
 from iteration import data_versions
 from iteration.fixes.fix_job import fix_data
 from iteration.fixes.plan import plan_fixes
+from tasks.classification.task import TASK
 from tests.fix_repo import git_dvc_repo, run, sha256, snapshot
 
 FILES = ["train/0/001.png", "train/1/101.png", "val/2/204.png"]
@@ -124,6 +125,7 @@ def test_an_issues_csv_is_planned_or_refused_naming_the_line(
                 accept_suggestions=False,
                 min_confidence=0.9,
                 splits=None,
+                task=TASK,
             )
         assert data_versions.versions(images) == ["data-v1"]
     assert snapshot(images) == before

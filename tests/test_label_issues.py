@@ -5,14 +5,14 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
-from components.label_issues.folds import plan_folds
-from components.label_issues.out_of_sample import (
+from core.dataset.embedded.digits import render_digit
+from models.registry import get_model_spec
+from tasks.classification.label_issues.folds import plan_folds
+from tasks.classification.label_issues.out_of_sample import (
     cross_train_probabilities,
     pixel_probe_probabilities,
 )
-from components.label_issues.ranking import RankedLabel, rank_labels
-from core.dataset.embedded.digits import render_digit
-from models.registry import get_model_spec
+from tasks.classification.label_issues.ranking import RankedLabel, rank_labels
 
 N_IMAGES = 300
 N_FLIPS = 15

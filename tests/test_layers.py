@@ -1,15 +1,18 @@
 """Imports point one way, down the layers:
 
-  dcp → iteration, prediction → pipeline → components → core → models
+  dcp → iteration, prediction → pipeline → components → tasks → core
+      → models
 
 A module imports packages of its own layer and of the layers below it,
 never one above: so each layer reads without the ones on top of it.
 Every import counts, those inside functions too. And components/ holds
 TFX components only, one subpackage each; what they share with the
-layers above lives in core/.
+layers above lives in core/. And no module outside tasks/ names a task:
+the shared code asks core.task.get_task for the one params.yaml names.
 """
 
 import ast
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,11 +22,12 @@ from tests.conftest import REPO
 # Each of our packages and its layer; a module may import a package of
 # its own layer or a lower one.
 LAYERS = {
-    "dcp": 5,
-    "iteration": 4,
-    "prediction": 4,
-    "pipeline": 3,
-    "components": 2,
+    "dcp": 6,
+    "iteration": 5,
+    "prediction": 5,
+    "pipeline": 4,
+    "components": 3,
+    "tasks": 2,
     "core": 1,
     "models": 0,
 }
@@ -48,17 +52,25 @@ def imports(path: Path, root: Path) -> list[tuple[int, str]]:
     return found
 
 
-def upward_imports(package: str, root: Path = REPO) -> list[str]:
-    """Each import in `package` of a package above its layer, as
+def imports_of(
+    package: str, wrong: Callable[[str], bool], root: Path
+) -> list[str]:
+    """Each import in `package` of a package `wrong` is true of, as
     "path:line imports name"."""
-    wrong = []
+    found = []
     for path in sorted((root / package).rglob("*.py")):
         for line, name in imports(path, root):
-            imported = name.split(".")[0]
-            if LAYERS.get(imported, -1) > LAYERS[package]:
+            if wrong(name.split(".")[0]):
                 where = path.relative_to(root).as_posix()
-                wrong.append(f"{where}:{line} imports {name}")
-    return wrong
+                found.append(f"{where}:{line} imports {name}")
+    return found
+
+
+def upward_imports(package: str, root: Path = REPO) -> list[str]:
+    """Each import in `package` of a package above its layer."""
+    return imports_of(
+        package, lambda name: LAYERS.get(name, -1) > LAYERS[package], root
+    )
 
 
 @pytest.mark.parametrize("package", LAYERS)
@@ -95,6 +107,38 @@ def test_an_upward_import_inside_a_function_is_found(tmp_path):
         "pipeline/bad.py:1 imports dcp.cli"
     ]
     assert upward_imports("dcp", tmp_path) == []
+
+
+def task_imports(root: Path = REPO) -> list[str]:
+    """Each import of a task's package outside tasks/."""
+    return [
+        found
+        for package in LAYERS
+        if package != "tasks"
+        for found in imports_of(package, lambda name: name == "tasks", root)
+    ]
+
+
+def test_only_the_tasks_name_a_task():
+    wrong = task_imports()
+    assert not wrong, (
+        "the shared code reaches a task through core.task.get_task:"
+        + "".join(f"\n  {line}" for line in wrong)
+    )
+
+
+def test_an_import_of_a_task_is_found(tmp_path):
+    for package in LAYERS:
+        (tmp_path / package).mkdir()
+    (tmp_path / "components" / "bad.py").write_text(
+        "from tasks.classification import drawing\n"
+    )
+    (tmp_path / "tasks" / "fine.py").write_text(
+        "import tasks.classification\n"
+    )
+    assert task_imports(tmp_path) == [
+        "components/bad.py:1 imports tasks.classification"
+    ]
 
 
 def defines_a_component(module: Path) -> bool:

@@ -47,6 +47,7 @@ from iteration.augmentation.parent_preference import read_preference
 from iteration.augmentation.plan import BALANCE, make_plan
 from iteration.augmentation.writing import LINEAGE_FILE, read_generated
 from models import image_cleanup
+from tasks.classification.task import TASK
 from tests.conftest import REPO
 from tests.raw_tables import raw_table
 
@@ -573,6 +574,7 @@ def augment(repo: Path, budget: int, *, dry_run: bool = False) -> None:
         changelog=config.fix.changelog,
         max_distance=MAX_DISTANCE,
         dry_run=dry_run,
+        task=TASK,
     )
 
 

@@ -21,7 +21,6 @@ from core.dataset.etl.image_records import load_image_record
 from dcp.cli import main
 from models import features
 from pipeline.run_results import pipeline_runs
-from prediction.annotation import annotate
 from prediction.inputs import (
     FFMPEG,
     example_of,
@@ -30,6 +29,8 @@ from prediction.inputs import (
 )
 from prediction.predict_job import COLUMNS, predict_files
 from prediction.predictors import pushed_model
+from tasks.classification.drawing import annotate
+from tasks.classification.task import TASK
 from tests.conftest import save
 from tests.new_data_run import SmallRun, served_run
 
@@ -100,7 +101,7 @@ def test_a_frame_becomes_the_example_the_etl_makes_of_its_file(
     record = load_image_record(str(tmp_path), SourceImage("", "", "3.png"), -1)
 
     example = tf.train.Example.FromString(
-        example_of(path.read_bytes(), "3.png")
+        example_of(path.read_bytes(), "3.png", TASK)
     )
 
     feature = example.features.feature
@@ -143,7 +144,7 @@ def test_a_missing_input_is_named(tmp_path):
 def test_a_video_is_read_frame_by_frame(inputs, video_frames):
     (clip,) = find_sources([inputs / "clip.mp4"])
 
-    frames = list(read_frames(clip))
+    frames = list(read_frames(clip, TASK))
 
     assert [frame.index for frame in frames] == list(range(6))
     assert all(frame.fps == FPS and frame.example for frame in frames)
@@ -160,7 +161,12 @@ def test_every_image_and_frame_gets_a_row_and_bad_inputs_a_reason(
     model = BrightnessModel()
 
     summary = predict_files(
-        [inputs], model, CLASSES, tmp_path / "out", annotate_copies=False
+        [inputs],
+        model,
+        CLASSES,
+        tmp_path / "out",
+        annotate_copies=False,
+        task=TASK,
     )
 
     rows = read_csv(tmp_path / "out" / "predictions.csv")
@@ -213,7 +219,11 @@ def test_a_broken_video_is_listed_as_unreadable(tmp_path):
     (tmp_path / "clip.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" * 10)
 
     predict_files(
-        [tmp_path / "clip.mp4"], BrightnessModel(), CLASSES, tmp_path / "out"
+        [tmp_path / "clip.mp4"],
+        BrightnessModel(),
+        CLASSES,
+        tmp_path / "out",
+        task=TASK,
     )
 
     (row,) = read_csv(tmp_path / "out" / "predictions.csv")
@@ -240,6 +250,7 @@ def test_a_model_of_other_classes_is_refused(inputs, tmp_path):
             BrightnessModel(),
             ["0", "1", "2"],
             tmp_path / "out",
+            task=TASK,
         )
 
 
@@ -274,6 +285,7 @@ def test_annotated_copies_do_not_overwrite_each_other(
         CLASSES,
         out,
         annotate_copies=True,
+        task=TASK,
     )
 
     assert summary.annotated == out / "annotated"

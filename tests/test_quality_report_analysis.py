@@ -43,6 +43,7 @@ from core.readers.example_tables import (
     split_of,
 )
 from models import features
+from tasks.classification.task import TASK
 from tests.conftest import save
 from tests.raw_tables import raw_table
 
@@ -265,7 +266,7 @@ def etl_examples(tmp_path, digits, photo) -> dict:
     for split in ("train", "val"):
         write_tfrecords(
             tmp_path / "examples" / f"Split-{split}",
-            [to_tf_example(r) for r in records if r.split == split],
+            [to_tf_example(r, TASK) for r in records if r.split == split],
         )
     return {
         "root": root,

@@ -5,11 +5,11 @@ analyses could not judge."""
 import numpy as np
 from PIL import Image
 
-from components.label_issues.folds import plan_folds
 from core.dataset.etl.etl import run_etl
 from core.findings.quality_artifacts import NOTES_FILE
 from pipeline.run_report import format_summary
 from pipeline.run_results import RunResults, run_warnings
+from tasks.classification.label_issues.folds import plan_folds
 
 IN_PROCESS_BEAM = ["--runner=DirectRunner", "--direct_num_workers=1"]
 
@@ -84,7 +84,7 @@ def test_the_etl_and_analysis_warnings_of_a_run_are_gathered(tmp_path):
     plan = plan_folds(np.array([0, 0, 0, 0, 1]), ["i", "iv"], folds=3, seed=0)
     label_issues = tmp_path / "label_issues"
     label_issues.mkdir()
-    # As components/label_issues/analysis.py writes them.
+    # As tasks/classification/label_issues/analysis.py writes them.
     (label_issues / NOTES_FILE).write_text(
         "".join(f"label issues: {note}\n" for note in plan.notes)
     )

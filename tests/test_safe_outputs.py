@@ -31,6 +31,7 @@ from iteration.comparison import compare_job
 from iteration.new_data.shift_job import detect_shift
 from pipeline.run_report import publish_report
 from prediction.predict_job import predict_files
+from tasks.classification.task import TASK
 from tests.conftest import IN_PROCESS_BEAM, REPO, dcp, save
 
 FAST_BEAM = ["--", *IN_PROCESS_BEAM]
@@ -367,12 +368,16 @@ def test_predict_output_inside_its_inputs_is_refused(images, tmp_path):
     before = snapshot(images)
 
     with pytest.raises(OutputFolderError, match="lies inside the input"):
-        predict_files([images], ConstantModel(), ["0", "1"], images / "out")
+        predict_files(
+            [images], ConstantModel(), ["0", "1"], images / "out", task=TASK
+        )
 
     assert snapshot(images) == before
     output = tmp_path / "predict"
     for _ in range(2):  # a rerun into its own output
-        summary = predict_files([images], ConstantModel(), ["0", "1"], output)
+        summary = predict_files(
+            [images], ConstantModel(), ["0", "1"], output, task=TASK
+        )
     assert summary.images == 8
 
 

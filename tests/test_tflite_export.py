@@ -21,20 +21,20 @@ from tfx.utils import import_utils, path_utils
 
 from components.tflite_export import keys
 from components.tflite_export.component import TFLiteExport
-from components.tflite_export.conversion import (
+from core.code_version import CODE_VERSION_KEY
+from core.dataset.embedded.digits import png_bytes, render_digit
+from core.tflite import (
     input_image_shape,
     predict_tflite,
 )
-from components.tflite_export.evaluation import ExportMetrics
-from components.tflite_export.transformed_examples import read_split
-from core.code_version import CODE_VERSION_KEY
-from core.dataset.embedded.digits import png_bytes, render_digit
 from models.features import (
     IMAGE,
     LABEL,
     TRANSFORMED_IMAGE,
     TRANSFORMED_LABEL,
 )
+from tasks.classification.tflite_accuracy import ExportMetrics
+from tasks.classification.transformed_examples import read_split
 from tests.conftest import IN_PROCESS_BEAM
 
 SIZE = 32

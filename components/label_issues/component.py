@@ -10,9 +10,9 @@ from components.function_component import (
     Parameter,
     component,
 )
-from components.label_issues.analysis import find_label_issues
 from core.findings.quality_artifacts import DataQualityFindings
 from core.readers.example_tables import split_dir
+from core.task import DEFAULT_TASK, get_task
 
 
 @component
@@ -22,6 +22,7 @@ def LabelIssues(
     label_issues: OutputArtifact[DataQualityFindings],
     class_names: Parameter[str],
     model: Parameter[str],
+    task: Parameter[str] = DEFAULT_TASK,
     method: Parameter[str] = "auditor",
     folds: Parameter[int] = 5,
     # TFX allows a None default; mypy reads Parameter[int] as plain int.
@@ -31,9 +32,10 @@ def LabelIssues(
     never_fit_folders: Parameter[str] = "[]",
     code_version: Parameter[str] = "",
 ) -> None:
-    """Ranks every image of `splits` by how likely its label is wrong:
-    confident learning (cleanlab) on out-of-sample probabilities. Writes
-    ranking.csv (every image) and findings.csv (those cleanlab flags).
+    """Ranks every image of `splits` by how likely its label is wrong,
+    with the task's detector: for classification, confident learning
+    (cleanlab) on out-of-sample probabilities. Writes ranking.csv (every
+    image) and findings.csv (those it flags).
 
     Args:
       examples: the ETL's examples (the auditor reads their images).
@@ -43,6 +45,7 @@ def LabelIssues(
         hands a Kubeflow step a list parameter as JSON text, a local one
         as a list.
       model: the fixed model's registry name.
+      task: the task whose detector runs (core/task.py).
       method: "auditor" (K-fold training of a small CNN on the ink
         crops), "cross_train" (K-fold training of the fixed model) or
         "pixel_probe" (a K-fold linear probe on the pixels; seconds).
@@ -56,7 +59,7 @@ def LabelIssues(
         reruns the component instead of serving it from the cache.
     """
     split_list = json.loads(splits)
-    find_label_issues(
+    get_task(task).find_label_issues(
         [split_dir(examples, split) for split in split_list],
         [split_dir(transformed_examples, split) for split in split_list],
         label_issues.uri,

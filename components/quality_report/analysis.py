@@ -17,7 +17,6 @@ from components.quality_report.evaluation_results import read_evaluation
 from components.quality_report.html_report import render_report
 from components.quality_report.population_charts import small_thumbnails
 from components.quality_report.report_data import (
-    Misclassified,
     PropertyHistogram,
     ReportData,
     SliceRow,
@@ -48,15 +47,10 @@ from core.population.analysis import (
 )
 from core.population.insights import DEFAULT_CLUSTERS
 from core.readers.example_tables import RawTable, read_raw, split_of
-from core.readers.trained_model import (
-    load_keras_model,
-    predict,
-    read_model_inputs,
-)
+from core.readers.trained_model import load_keras_model
+from core.task import Task
 
 QUARANTINE_FILE = "quarantine.csv"  # written by the ETL beside its splits
-# Images shown by their thumbnails: the most suspect of each kind first.
-_MAX_MISCLASSIFIED = 200
 _HISTOGRAM_BINS = 20  # per image property, in the report's charts
 
 
@@ -79,12 +73,14 @@ class ReportInputs:
 def build_report(
     inputs: ReportInputs,
     output_dir: str,
+    task: Task,
     *,
     class_names: list[str],
     budget: int,
     title: str,
 ) -> ReportData:
-    """Write report.html and issues.csv into `output_dir`."""
+    """Write report.html and issues.csv into `output_dir`, with the error
+    analysis of `task`."""
     table = read_raw(inputs.raw_split_dirs)
     findings = suggest_actions(
         _with_hashes(
@@ -101,7 +97,7 @@ def build_report(
         read_label_evidence(inputs.findings_dirs),
     )
     evaluation = read_evaluation(inputs.evaluation_uri, class_names)
-    misclassified = find_misclassified(
+    misclassified = task.error_analysis(
         inputs.model_uri, inputs.eval_split_dir, class_names
     )
     population = (
@@ -268,28 +264,6 @@ def broken_files(quarantine_csv: str) -> list[Finding]:
         )
         for row in rows
     ]
-
-
-def find_misclassified(
-    model_uri: str, eval_split_dir: str, class_names: list[str]
-) -> list[Misclassified]:
-    """Eval images the trained model gets wrong, most confident first."""
-    model = load_keras_model(model_uri)
-    pixels = read_model_inputs(model, [eval_split_dir])
-    probabilities = predict(model, pixels.images)
-    predicted = probabilities.argmax(axis=1)
-    wrong = np.flatnonzero(predicted != pixels.labels)
-    rows = [
-        Misclassified(
-            path=pixels.paths[i],
-            given_label=class_names[pixels.labels[i]],
-            predicted_label=class_names[predicted[i]],
-            confidence=float(probabilities[i, predicted[i]]),
-        )
-        for i in wrong
-    ]
-    rows.sort(key=lambda row: -row.confidence)
-    return rows[:_MAX_MISCLASSIFIED]
 
 
 def class_counts(table: RawTable) -> dict[str, dict[str, int]]:

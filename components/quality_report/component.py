@@ -18,6 +18,7 @@ from core.findings.quality_artifacts import (
     DataQualityReport,
 )
 from core.readers.example_tables import split_dir, split_names
+from core.task import DEFAULT_TASK, get_task
 
 
 @component
@@ -35,6 +36,7 @@ def QualityReport(
     budget: Parameter[int],
     title: Parameter[str],
     test_accuracy: OptionalInputArtifact[SplitAccuracy] = None,
+    task: Parameter[str] = DEFAULT_TASK,
     code_version: Parameter[str] = "",
 ) -> None:
     """Writes report.html (self-contained: label issues, duplicates,
@@ -59,6 +61,7 @@ def QualityReport(
       budget: the cap on train + val images.
       title: the report's heading.
       test_accuracy: TestAccuracy's figures, if there is a test split.
+      task: the task whose error analysis the report shows.
       code_version: the fingerprint of the code it runs; a new one
         reruns the component instead of serving it from the cache.
     """
@@ -82,6 +85,7 @@ def QualityReport(
             ],
         ),
         report.uri,
+        get_task(task),
         class_names=json.loads(class_names),
         budget=budget,
         title=title,

@@ -7,14 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from core.findings.finding import Finding
 from core.population.points import Population
-
-
-@dataclasses.dataclass(frozen=True)
-class Misclassified:
-    path: str
-    given_label: str
-    predicted_label: str
-    confidence: float  # the predicted label's probability
+from core.task import Misclassified
 
 
 @dataclasses.dataclass(frozen=True)

@@ -16,16 +16,16 @@ from components.test_accuracy.figures import (
     images_digest,
 )
 from components.test_accuracy.keys import ACCURACY_FILE
-from components.tflite_export.conversion import (
-    input_image_shape,
-    predict_tflite,
-)
 from core.readers.example_tables import (
     read_int_features,
     read_pixels,
     read_raw,
 )
 from core.readers.trained_model import predict
+from core.tflite import (
+    input_image_shape,
+    predict_tflite,
+)
 
 
 def measure_split(

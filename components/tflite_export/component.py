@@ -11,7 +11,8 @@ from components.function_component import (
     component,
 )
 from components.tflite_export.export import export_tflite
-from components.tflite_export.transformed_examples import split_uri
+from components.tflite_export.splits import split_uri
+from core.task import DEFAULT_TASK, get_task
 
 
 @component
@@ -22,6 +23,7 @@ def TFLiteExport(
     representative_examples: Parameter[int] = 200,
     train_split: Parameter[str] = "train",
     eval_split: Parameter[str] = "eval",
+    task: Parameter[str] = DEFAULT_TASK,
     code_version: Parameter[str] = "",
 ) -> None:
     """Converts the Trainer's Keras model to `model_float32.tflite` and
@@ -40,6 +42,7 @@ def TFLiteExport(
         calibrate the int8 activations.
       train_split: the split the calibration images come from.
       eval_split: the split the models are measured on.
+      task: the task that reads the split and measures the models.
       code_version: the fingerprint of the code it runs; a new one
         reruns the component instead of serving it from the cache.
     """
@@ -50,5 +53,6 @@ def TFLiteExport(
         split_uri(examples, train_split, "train_split"),
         split_uri(examples, eval_split, "eval_split"),
         path_utils.serving_model_dir(tflite_model.uri),
+        get_task(task),
         representative_examples=representative_examples,
     )

@@ -4,15 +4,15 @@ both TFLite models and write them with their metrics."""
 import dataclasses
 import json
 import posixpath
+from typing import Any
 
 import tensorflow as tf
 from absl import logging
 from tfx.dsl.io import fileio
 
 from components.tflite_export import keys
-from components.tflite_export.conversion import convert, input_image_shape
-from components.tflite_export.evaluation import ExportMetrics, evaluate
-from components.tflite_export.transformed_examples import read_split
+from core.task import Task
+from core.tflite import convert, input_image_shape
 
 
 def export_tflite(
@@ -20,13 +20,15 @@ def export_tflite(
     train_dir: str,
     eval_dir: str,
     output_dir: str,
+    task: Task,
     *,
     representative_examples: int,
-) -> ExportMetrics:
+) -> Any:
     """Convert the Keras SavedModel in `keras_model_dir`, int8 calibrated
     on the first `representative_examples` transformed images in
     `train_dir`, measure it on those in `eval_dir`, and write both models
-    and their metrics into `output_dir`."""
+    and their metrics into `output_dir`; `task` reads the splits and
+    measures the models."""
     if representative_examples < 1:
         raise ValueError(
             f"representative_examples is {representative_examples}; int8"
@@ -38,7 +40,7 @@ def export_tflite(
     # transformed image tensor. compile=False: no training state needed.
     keras_model = tf.keras.models.load_model(keras_model_dir, compile=False)
     image_shape = input_image_shape(keras_model)
-    representative_images, _ = read_split(
+    representative_images, _ = task.read_tflite_split(
         train_dir, image_shape, limit=representative_examples
     )
     logging.info(
@@ -46,25 +48,22 @@ def export_tflite(
         len(representative_images),
     )
     float32_model, int8_model = convert(keras_model, representative_images)
-    eval_images, eval_labels = read_split(eval_dir, image_shape)
+    eval_images, eval_labels = task.read_tflite_split(eval_dir, image_shape)
     logging.info("Measuring on %d eval images.", len(eval_labels))
-    metrics = evaluate(
+    metrics = task.measure_tflite(
         keras_model, float32_model, int8_model, eval_images, eval_labels
     )
 
     _write(output_dir, float32_model, int8_model, metrics)
     logging.info(
-        "TFLite export in %s: float32 %d bytes, accuracy %.3f; int8 %d"
-        " bytes, accuracy %.3f, agrees with Keras (accuracy %.3f) on"
-        " %.1f%% of %d eval images.",
+        "TFLite export in %s: %s",
         output_dir,
-        metrics.float32_bytes,
-        metrics.float32_accuracy,
-        metrics.int8_bytes,
-        metrics.int8_accuracy,
-        metrics.keras_accuracy,
-        100 * metrics.int8_keras_agreement,
-        metrics.eval_examples,
+        ", ".join(
+            f"{name} {value:.3f}"
+            if isinstance(value, float)
+            else f"{name} {value}"
+            for name, value in dataclasses.asdict(metrics).items()
+        ),
     )
     return metrics
 
@@ -73,7 +72,7 @@ def _write(
     output_dir: str,
     float32_model: bytes,
     int8_model: bytes,
-    metrics: ExportMetrics,
+    metrics: Any,
 ) -> None:
     fileio.makedirs(output_dir)
     for name, content in (

@@ -50,6 +50,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def _augment(
     args: argparse.Namespace, config: Config, beam_args: list[str]
 ) -> None:
+    from core.task import get_task
     from iteration.augmentation.job import augment_folder
 
     data = args.data or latest_run_folder(
@@ -72,6 +73,7 @@ def _augment(
         changelog=config.fix.changelog,
         max_distance=config.quality.near_duplicate_distance,
         dry_run=args.dry_run,
+        task=get_task(config.task),
         labels=config.etl.labels,
         wait=args.wait,
     )

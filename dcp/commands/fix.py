@@ -59,6 +59,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def _fix(
     args: argparse.Namespace, config: Config, beam_args: list[str]
 ) -> int:
+    from core.task import get_task
     from iteration.fixes.fix_job import fix_data, undo_last_version
 
     data_dir = args.data or latest_run_folder(
@@ -92,6 +93,7 @@ def _fix(
             else args.min_confidence
         ),
         splits=args.splits.split(",") if args.splits else None,
+        task=get_task(config.task),
         wait=args.wait,
     )
     print(result.format(data_dir, changelog))

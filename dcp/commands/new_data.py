@@ -80,7 +80,9 @@ def _autolabel(
     from pipeline.run_results import run_data_root
 
     name = args.name or config.pipeline.name
-    run = finished_run(config.pipeline.metadata, name, args.run_id)
+    run = finished_run(
+        config.pipeline.metadata, name, args.run_id, task=config.task
+    )
     data_root = args.data_root or run_data_root(
         tfx.orchestration.metadata.sqlite_metadata_connection_config(
             config.pipeline.metadata
@@ -125,6 +127,7 @@ def _shift(
             config.pipeline.metadata,
             args.name or config.pipeline.name,
             args.run_id,
+            task=config.task,
         ),
         candidates_folder=Path(args.candidates) if args.candidates else None,
         output_dir=Path(args.output or config.shift.output),

@@ -52,6 +52,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def _predict(
     args: argparse.Namespace, config: Config, beam_args: list[str]
 ) -> None:
+    from core.task import get_task
     from prediction.predict_job import predict
 
     summary = predict(
@@ -64,5 +65,6 @@ def _predict(
         data_root=args.data_root,
         output_dir=Path(args.output or "outputs/predict"),
         annotate_copies=args.annotate,
+        task=get_task(config.task),
     )
     print(summary.format())

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.task import Task
 from iteration.augmentation.dataset import read_dataset
 from iteration.augmentation.last_evaluation import read_last_run
 from iteration.augmentation.operations import check_settings, describe
@@ -44,6 +45,7 @@ def augment_folder(
     changelog: str,
     max_distance: float,
     dry_run: bool,
+    task: Task,
     labels: Mapping[str, str] = {},
     wait: float | None = None,
 ) -> None:
@@ -77,7 +79,7 @@ def augment_folder(
         print(plan.format())
         before = ensure_recorded(data_dir, changelog=changelog)
         tag = next_tag(data_dir)
-        paths = new_image_paths(plan, data_dir)
+        paths = new_image_paths(plan, data_dir, task)
         generated: list[Generated] = []
 
         def write() -> list[Change]:

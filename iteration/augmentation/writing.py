@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image
 
 from core.dataset.etl.image_decoding import decode_image
+from core.task import Task
 from iteration.augmentation.dataset import TrainImage
 from iteration.augmentation.distinctness import draw_distinct, signature
 from iteration.augmentation.operations import Operation
@@ -53,18 +54,16 @@ def read_generated(root: str | Path) -> set[str]:
 
 
 def new_image_paths(
-    plan: AugmentPlan, root: str | Path
+    plan: AugmentPlan, root: str | Path, task: Task
 ) -> dict[str, list[str]]:
     """Parent path → the paths its new images will get, relative to
-    `root`: <parent name>_aug<n>.png beside it with the first n not
-    taken. Known before any is written, so the journal can list them."""
+    `root`: the task's n-th copy path (for classification
+    <parent name>_aug<n>.png beside it) with the first n not taken. Known
+    before any is written, so the journal can list them."""
     paths = {}
     for parent_path, images in _by_parent(plan).items():
         parent = PurePosixPath(parent_path)
-        names = (
-            parent.with_name(f"{parent.stem}_aug{n}.png")
-            for n in itertools.count(1)
-        )
+        names = (task.augmented_path(parent, n) for n in itertools.count(1))
         free = (name for name in names if not (Path(root) / name).exists())
         paths[parent_path] = [next(free).as_posix() for _ in images]
     return paths

@@ -1,13 +1,15 @@
-"""Carry out a fix plan: relabelled files move to their new class
-folder, removed files to a trash folder. Nothing is deleted."""
+"""Carry out a fix plan: each file moves where the task puts a fixed
+file (for classification, a relabelled file to its new class folder),
+a removed one to a trash folder. Nothing is deleted."""
 
 import dataclasses
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
 from core.dataset.etl.dataset_layout import FIX_TRASH
+from core.task import Task
 from iteration.data_versions import Change
-from iteration.fixes.plan import RELABEL, FixStep
+from iteration.fixes.plan import FixStep
 from iteration.version_journal import crash_point
 
 
@@ -19,20 +21,18 @@ class Move:
 
 
 def plan_moves(
-    data_dir: Path, steps: Sequence[FixStep], *, version: str
+    data_dir: Path, steps: Sequence[FixStep], task: Task, *, version: str
 ) -> list[Move]:
     """Where each file of `steps` goes, decided before any moves so the
-    journal can list them: relabelled ones to their class folder,
-    removed ones to trash/<version>/<their path>; never onto a file
-    there now or another move's target."""
+    journal can list them: where `task` puts it, removed ones under
+    trash/<version>/; never onto a file there now or another move's
+    target."""
     moves: list[Move] = []
     taken: set[PurePosixPath] = set()
+    trash = PurePosixPath(FIX_TRASH, version)
     for step in steps:
         old = PurePosixPath(step.path)
-        if step.action == RELABEL:
-            wanted = PurePosixPath(old.parts[0], step.label, old.name)
-        else:
-            wanted = PurePosixPath(FIX_TRASH, version, old)
+        wanted = task.fixed_path(old, step.action, step.label, trash)
         new = _free_name(data_dir, wanted, taken)
         taken.add(new)
         moves.append(Move(step, old, new))
@@ -40,9 +40,10 @@ def plan_moves(
 
 
 def apply_moves(
-    data_dir: Path, moves: Sequence[Move], *, source: str
+    data_dir: Path, moves: Sequence[Move], task: Task, *, source: str
 ) -> list[Change]:
-    """Move the files of `moves`; `source` names the issues file."""
+    """Move the files of `moves`; `source` names the issues file, `task`
+    words each change."""
     changes = []
     for number, move in enumerate(moves):
         if number == len(moves) // 2:
@@ -54,20 +55,16 @@ def apply_moves(
                 action=move.step.action,
                 path=move.old.as_posix(),
                 new_path=move.new.as_posix(),
-                reason=_reason(move),
+                reason=task.fix_reason(
+                    move.old,
+                    move.step.action,
+                    move.step.label,
+                    move.step.reason,
+                ),
                 source=f"{source} line {move.step.line}",
             )
         )
     return changes
-
-
-def _reason(move: Move) -> str:
-    if move.step.action == RELABEL:
-        return (
-            f"relabelled {move.old.parts[1]} → {move.step.label}:"
-            f" {move.step.reason}"
-        )
-    return f"removed: {move.step.reason}"
 
 
 def _free_name(

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from core.findings.issues_csv import read_issues_csv
+from core.task import Task
 from iteration import data_versions
 from iteration.fixes.apply import apply_moves, plan_moves
 from iteration.fixes.plan import plan_fixes
@@ -89,10 +90,12 @@ def fix_data(
     accept_suggestions: bool,
     min_confidence: float,
     splits: Sequence[str] | None,
+    task: Task,
     wait: float | None = None,
 ) -> FixResult:
-    """Apply the rows of `issues_csv` to `data_dir` (see plan_fixes), as
-    the folder's only writer (see data_versions.sole_writer)."""
+    """Apply the rows of `issues_csv` to `data_dir` (see plan_fixes) as
+    `task` writes fixes back, as the folder's only writer (see
+    data_versions.sole_writer)."""
     folder = Path(data_dir)
     rows = read_issues_csv(issues_csv)
     with data_versions.sole_writer(folder, wait=wait):
@@ -110,7 +113,7 @@ def fix_data(
             )
         logging.info("Applying %d fixes to %s", len(plan.steps), data_dir)
         moves = plan_moves(
-            folder, plan.steps, version=data_versions.next_tag(folder)
+            folder, plan.steps, task, version=data_versions.next_tag(folder)
         )
         version, changes = data_versions.record_change(
             folder,
@@ -119,7 +122,7 @@ def fix_data(
             ),
             changelog=changelog,
             change=lambda: apply_moves(
-                folder, moves, source=Path(issues_csv).name
+                folder, moves, task, source=Path(issues_csv).name
             ),
             moves=[
                 (move.old.as_posix(), move.new.as_posix()) for move in moves

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from core.readers import trained_model
+from core.task import get_task
 from iteration.data_versions import (
     Change,
     ensure_recorded,
@@ -229,7 +230,11 @@ def autolabel_folder(
     check_threshold(threshold)
     # From reading the images on: another writer could move them.
     with sole_writer(data_dir, wait=wait):
-        images = load_folder(folder, transform_graph=run.transform_graph)
+        images = load_folder(
+            folder,
+            transform_graph=run.transform_graph,
+            task=get_task(run.task),
+        )
         model = trained_model.load_keras_model(run.model)
         logging.info(
             "Predicting %d images with run %s", len(images), run.run_id

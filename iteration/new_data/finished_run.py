@@ -24,13 +24,15 @@ class FinishedRun:
     model: str  # uri of the Trainer's model
     train_examples: str  # folder of the ETL's train examples
     transformed_train_examples: str  # folder of the Transform's output
+    task: str  # params.yaml's task: what the model does (core/task.py)
 
 
 def finished_run(
-    metadata_path: str, pipeline_name: str, run_id: str | None
+    metadata_path: str, pipeline_name: str, run_id: str | None, *, task: str
 ) -> FinishedRun:
     """The run `run_id` of `pipeline_name` (None: the latest) in the MLMD
-    store at `metadata_path`; ValueError if it has no trained model."""
+    store at `metadata_path`, a run of `task`; ValueError if it has no
+    trained model."""
     connection = existing_store(metadata_path)
     run_id = run_id or pipeline_runs(connection, pipeline_name)[-1]
     outputs = latest_outputs(connection, pipeline_name, run_id)
@@ -56,6 +58,7 @@ def finished_run(
         transformed_train_examples=_split_dir(
             uris["transformed"], TRAIN_SPLIT
         ),
+        task=task,
     )
 
 

@@ -21,6 +21,7 @@ from core.dataset.etl.image_records import (
     load_image_record,
     to_tf_example,
 )
+from core.task import Task
 from models import features
 
 # New images have no label; the Transform passes this one through.
@@ -86,7 +87,7 @@ def read_records(
 
 
 def transform_images(
-    records: list[ImageRecord], transform_graph: str
+    records: list[ImageRecord], transform_graph: str, task: Task
 ) -> np.ndarray:
     """The model inputs of `records`: their tf.train.Examples through the
     Transform graph at `transform_graph` (a transform_graph artifact)."""
@@ -99,7 +100,7 @@ def transform_images(
     batches = [np.empty((0, *image_spec.shape), np.float32)]
     for start in range(0, len(records), _BATCH):
         serialized = [
-            to_tf_example(record).SerializeToString()
+            to_tf_example(record, task).SerializeToString()
             for record in records[start : start + _BATCH]
         ]
         raw = tf.io.parse_example(tf.constant(serialized), spec)
@@ -107,8 +108,11 @@ def transform_images(
     return np.concatenate(batches)
 
 
-def load_folder(folder: Path, *, transform_graph: str) -> FolderImages:
-    """The images below `folder` as the run's model reads them."""
+def load_folder(
+    folder: Path, *, transform_graph: str, task: Task
+) -> FolderImages:
+    """The images below `folder` as the run's model, a model of `task`,
+    reads them."""
     records, unreadable = read_records(folder)
     logging.info(
         "%s: %d images, %d unreadable files; preprocessing them with the"
@@ -126,6 +130,6 @@ def load_folder(folder: Path, *, transform_graph: str) -> FolderImages:
             for name in features.PROPERTIES
         },
         pngs=[record.png for record in records],
-        images=transform_images(records, transform_graph),
+        images=transform_images(records, transform_graph, task),
         unreadable=unreadable,
     )

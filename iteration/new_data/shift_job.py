@@ -15,6 +15,7 @@ import tensorflow as tf
 from core.dataset.staged_output import make_output_folder
 from core.readers import trained_model
 from core.readers.example_tables import read_raw
+from core.task import get_task
 from iteration.new_data.finished_run import FinishedRun
 from iteration.new_data.folder_images import UnreadableFile, load_folder
 from iteration.new_data.shift import (
@@ -142,7 +143,11 @@ def folder_set(
 ) -> tuple[ImageSet, list[UnreadableFile]]:
     """The images below `folder`, embedded by the run's model, and the
     files that could not be used."""
-    images = load_folder(folder, transform_graph=run.transform_graph)
+    images = load_folder(
+        folder,
+        transform_graph=run.transform_graph,
+        task=get_task(run.task),
+    )
     if not len(images):
         raise ValueError(
             f"{folder}: no readable images (PNG or JPEG) in it or below"

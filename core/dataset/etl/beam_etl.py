@@ -28,6 +28,7 @@ from core.dataset.etl.image_records import (
     manifest_row,
     to_tf_example,
 )
+from core.task import get_task
 
 TFRECORD_SUFFIX = ".tfrecord.gz"
 PARTS_DIR = "_parts"
@@ -96,9 +97,12 @@ def ConvertImages(
     splits: Sequence[str],
     output_dir: str,
     images_per_shard: int,
+    task: str,
 ) -> None:
-    """Write each split's records as TFRecord shards under `output_dir`,
-    plus JSON-lines parts of the manifest and the quarantine report."""
+    """Write each split's records, with the annotation keys of `task`, as
+    TFRecord shards under `output_dir`, plus JSON-lines parts of the
+    manifest and the quarantine report."""
+    annotated = get_task(task)
     results = (
         sources
         # Spread the file list over the workers before the heavy step.
@@ -117,7 +121,9 @@ def ConvertImages(
         _ = (
             split_records
             | f"Serialize[{split}]"
-            >> beam.Map(lambda r: to_tf_example(r).SerializeToString())
+            >> beam.Map(
+                lambda r: to_tf_example(r, annotated).SerializeToString()
+            )
             | f"Write[{split}]"
             >> beam.io.WriteToTFRecord(
                 posixpath.join(output_dir, split, "data"),
@@ -175,6 +181,7 @@ def run_beam_etl(
     *,
     images_per_shard: int,
     options: PipelineOptions,
+    task: str,
 ) -> tuple[list[dict[str, Any]], list[QuarantinedFile]]:
     """Run the conversion; return the manifest rows and the files
     quarantined while reading, both sorted by path."""
@@ -183,7 +190,9 @@ def run_beam_etl(
             pipeline
             | "ListImages" >> beam.Create(layout.images)
             | "Convert"
-            >> ConvertImages(layout, splits, output_dir, images_per_shard)
+            >> ConvertImages(
+                layout, splits, output_dir, images_per_shard, task
+            )
         )
     parts = posixpath.join(output_dir, PARTS_DIR)
     rows = list(_read_json_lines(parts, MANIFEST_PARTS))

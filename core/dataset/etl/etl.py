@@ -20,13 +20,13 @@ from core.dataset.etl.dataset_layout import (
     DatasetError,
     DatasetLayout,
     QuarantinedFile,
-    scan_dataset,
 )
 from core.dataset.etl.image_records import MANIFEST_COLUMNS
 from core.dataset.staged_output import (
     check_output_folder,
     staged_directory,
 )
+from core.task import DEFAULT_TASK, get_task
 
 MANIFEST_FILE = "manifest.csv"
 QUARANTINE_FILE = "quarantine.csv"
@@ -109,6 +109,7 @@ def run_etl(
     reuse_unchanged: bool = False,
     labels: Mapping[str, str] = {},
     output_option: str = "--output",
+    task: str = DEFAULT_TASK,
 ) -> EtlSummary:
     """Convert `data_dir/<split>/<class>/<image>` into `output_dir`.
 
@@ -132,6 +133,7 @@ def run_etl(
         folder's name as folder_label.
       output_option: how the user names another output place, for the
         refusal of an output that would destroy their files.
+      task: whose annotation keys the examples carry (core/task.py).
     """
     if on_bad_file not in ON_BAD_FILE_CHOICES:
         raise ValueError(
@@ -143,7 +145,7 @@ def run_etl(
         output_dir, kind=OUTPUT_KIND, inputs=[data_dir], option=output_option
     )
     started = time.monotonic()
-    layout = scan_dataset(data_dir, tuple(splits), labels)
+    layout = get_task(task).scan_dataset(data_dir, tuple(splits), labels)
     splits = layout.splits
     fingerprint = input_fingerprint(
         layout,
@@ -151,6 +153,7 @@ def run_etl(
             "on_bad_file": on_bad_file,
             "shard": images_per_shard,
             "labels": dict(labels),
+            "task": task,
         },
     )
     if reuse_unchanged:
@@ -174,6 +177,7 @@ def run_etl(
             splits,
             staging,
             images_per_shard=images_per_shard,
+            task=task,
             options=beam_options(
                 beam_args,
                 images=len(layout.images),

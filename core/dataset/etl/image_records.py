@@ -12,6 +12,7 @@ from tfx.dsl.io import fileio
 from core.dataset.etl.dataset_layout import SourceImage
 from core.dataset.etl.image_decoding import BadImageError, decode_image
 from core.dataset.etl.image_properties import image_properties
+from core.task import Task
 from models import features
 
 
@@ -85,7 +86,10 @@ def image_record(data: bytes, source: SourceImage, label: int) -> ImageRecord:
     )
 
 
-def to_tf_example(record: ImageRecord) -> tf.train.Example:
+def to_tf_example(record: ImageRecord, task: Task) -> tf.train.Example:
+    """The record's pixels, provenance and properties, with the
+    annotation keys of `task`."""
+
     def as_bytes(value: bytes) -> tf.train.Feature:
         return tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
 
@@ -97,8 +101,7 @@ def to_tf_example(record: ImageRecord) -> tf.train.Example:
 
     feature = {
         features.IMAGE: as_bytes(record.png),
-        features.LABEL: as_int(record.label),
-        features.LABEL_NAME: as_bytes(record.label_name.encode()),
+        **task.annotation_features(record.label, record.label_name),
         features.PATH: as_bytes(record.path.encode()),
         features.SHA256: as_bytes(record.sha256.encode()),
         features.WIDTH: as_int(record.width),

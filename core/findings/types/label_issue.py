@@ -13,7 +13,7 @@ register(
         title="label issue",
         section=LABEL_ISSUES_SECTION,
         order=10,
-        detector="components.label_issues.analysis.find_label_issues",
+        detector="tasks.classification.label_issues.analysis.find_label_issues",
         fills=("suggested_label", "detail"),
     )
 )

@@ -25,9 +25,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from components.label_issues.auditor import auditor_probabilities
-from components.label_issues.folds import FoldPlan
 from models.registry import ModelSpec, compile_model
+from tasks.classification.label_issues.auditor import auditor_probabilities
+from tasks.classification.label_issues.folds import FoldPlan
 
 AUDITOR = "auditor"
 CROSS_TRAIN = "cross_train"

@@ -10,15 +10,6 @@ from collections.abc import Sequence
 import numpy as np
 from tfx.dsl.io import fileio
 
-from components.label_issues.folds import plan_folds
-from components.label_issues.ink_images import ink_crops
-from components.label_issues.out_of_sample import (
-    AUDITOR,
-    AUDITOR_IMAGE_SIZE,
-    METHODS,
-    out_of_sample,
-)
-from components.label_issues.ranking import RankedLabel, rank_labels
 from core.findings.finding import Finding
 from core.findings.issues_csv import write_issues_csv
 from core.findings.quality_artifacts import (
@@ -34,6 +25,15 @@ from core.readers.example_tables import (
     split_of,
 )
 from models.registry import get_model_spec
+from tasks.classification.label_issues.folds import plan_folds
+from tasks.classification.label_issues.ink_images import ink_crops
+from tasks.classification.label_issues.out_of_sample import (
+    AUDITOR,
+    AUDITOR_IMAGE_SIZE,
+    METHODS,
+    out_of_sample,
+)
+from tasks.classification.label_issues.ranking import RankedLabel, rank_labels
 
 RANKING_COLUMNS = (
     "path",

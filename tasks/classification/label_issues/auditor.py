@@ -24,7 +24,7 @@ import tensorflow as tf
 from cleanlab.outlier import OutOfDistribution
 from sklearn.neighbors import NearestNeighbors
 
-from components.label_issues.folds import FoldPlan
+from tasks.classification.label_issues.folds import FoldPlan
 
 # Three blocks of two 3x3 convolutions. Half these widths saves a third
 # of the time but ranked dcai-roman's label issues worse (bench/).

@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
-from components.tflite_export.conversion import predict_tflite
+from core.tflite import predict_tflite
 
 
 @dataclasses.dataclass(frozen=True)

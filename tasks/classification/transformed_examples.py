@@ -6,23 +6,10 @@ import posixpath
 import numpy as np
 import tensorflow as tf
 from tfx.dsl.io import fileio
-from tfx.types import Artifact, artifact_utils
 
 from models.features import TRANSFORMED_IMAGE, TRANSFORMED_LABEL
 
 _BATCH = 1024
-
-
-def split_uri(examples: Artifact, split: str, key: str) -> str:
-    """The folder of `split` in an Examples artifact; `key` names the
-    parameter that chose the split, for the error message."""
-    splits = artifact_utils.decode_split_names(examples.split_names)
-    if split not in splits:
-        raise ValueError(
-            f"The examples at {examples.uri} have no split {split!r}; they"
-            f" have {splits}. Set the component's {key} to one of them."
-        )
-    return artifact_utils.get_split_uri([examples], split)
 
 
 def read_split(

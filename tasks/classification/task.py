@@ -1,0 +1,73 @@
+"""The classification task, as the shared layers ask for it
+(core/task.py)."""
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import tensorflow_model_analysis as tfma
+from PIL import Image
+
+from core.dataset.etl import dataset_layout
+from core.findings.finding import RELABEL, REMOVE
+from core.task import Task
+from models.features import bucket_key
+from models.registry import MODELS
+from tasks.classification import (
+    annotations,
+    drawing,
+    error_analysis,
+    evaluation,
+    folders,
+    tflite_accuracy,
+    transformed_examples,
+)
+from tasks.classification.label_issues.analysis import find_label_issues
+
+
+@dataclasses.dataclass(frozen=True)
+class Classification:
+    name: str = "classification"
+    preprocessing_fn: str = "models.preprocessing.preprocessing_fn"
+    run_fn: str = "models.trainer.run_fn"
+    models: tuple[str, ...] = tuple(MODELS)
+    # The Transform's image-property buckets the Evaluator slices by.
+    slice_features: tuple[str, ...] = tuple(
+        bucket_key(name) for name in evaluation.SLICE_PROPERTIES
+    )
+    finding_target: str = "image"
+    fix_actions: tuple[str, ...] = (RELABEL, REMOVE)
+
+    scan_dataset = staticmethod(dataset_layout.scan_dataset)
+    annotation_features = staticmethod(annotations.annotation_features)
+
+    def eval_config(
+        self,
+        class_names: Sequence[str],
+        *,
+        min_accuracy: float,
+        max_accuracy_drop: float,
+    ) -> tfma.EvalConfig:
+        return evaluation.eval_config(
+            len(class_names),
+            min_accuracy=min_accuracy,
+            max_accuracy_drop=max_accuracy_drop,
+        )
+
+    read_tflite_split = staticmethod(transformed_examples.read_split)
+    measure_tflite = staticmethod(tflite_accuracy.evaluate)
+    find_label_issues = staticmethod(find_label_issues)
+    error_analysis = staticmethod(error_analysis.find_misclassified)
+    fixed_path = staticmethod(folders.fixed_path)
+    fix_reason = staticmethod(folders.fix_reason)
+    augmented_path = staticmethod(folders.augmented_path)
+
+    def draw(self, image: bytes, prediction: Mapping[str, Any]) -> Image.Image:
+        """The class and its confidence on a banner along the top."""
+        return drawing.annotate(
+            image, drawing.label(prediction["class"], prediction["confidence"])
+        )
+
+
+# Typed as the protocol, so that mypy checks that it is one.
+TASK: Task = Classification()

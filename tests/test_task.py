@@ -1,0 +1,91 @@
+"""The shared code asks a task object for what differs between tasks;
+params.yaml's `task:` names it."""
+
+import io
+from pathlib import PurePosixPath
+from typing import get_args
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from core.dataset.embedded.digits import png_bytes, render_digit
+from core.findings.finding import RELABEL, REMOVE
+from core.settings import TaskName
+from core.task import DEFAULT_TASK, TASK_MODULES, get_task
+from dcp.config import ConfigError, load_config
+from models import features
+from tests.conftest import REPO
+from tests.test_config import edited_params
+
+
+def test_params_yaml_names_the_task_and_it_is_the_default(tmp_path):
+    assert load_config(REPO / "params.yaml").task == "classification"
+    # A params.yaml from before the key still reads, as classification.
+    older = edited_params(tmp_path, lambda params: params.pop("task"))
+    assert load_config(older).task == DEFAULT_TASK == "classification"
+
+
+def test_an_unknown_task_is_refused_with_the_known_ones(tmp_path):
+    path = edited_params(tmp_path, lambda p: p.update(task="detection"))
+    with pytest.raises(ConfigError, match="task: 'detection' is not one of"):
+        load_config(path)
+    with pytest.raises(ValueError, match=r"set params\.yaml's task to one of"):
+        get_task("detection")
+
+
+def test_params_choices_are_the_registered_tasks():
+    assert set(get_args(TaskName)) == set(TASK_MODULES)
+    for name in TASK_MODULES:
+        assert get_task(name).name == name
+
+
+def test_a_classification_example_carries_the_label_and_its_name():
+    annotation = get_task("classification").annotation_features(3, "iii")
+    example = tf.train.Example(features=tf.train.Features(feature=annotation))
+    parsed = tf.io.parse_single_example(
+        example.SerializeToString(),
+        {
+            features.LABEL: tf.io.FixedLenFeature([], tf.int64),
+            features.LABEL_NAME: tf.io.FixedLenFeature([], tf.string),
+        },
+    )
+    assert int(parsed[features.LABEL]) == 3
+    assert parsed[features.LABEL_NAME].numpy() == b"iii"
+
+
+def test_a_classification_fix_moves_the_file_between_class_folders():
+    task = get_task("classification")
+    path = PurePosixPath("train/7/0042.png")
+    trash = PurePosixPath("trash/data-v3")
+    assert task.fix_actions == (RELABEL, REMOVE)
+    assert task.fixed_path(path, RELABEL, "1", trash) == PurePosixPath(
+        "train/1/0042.png"
+    )
+    assert task.fixed_path(path, REMOVE, "", trash) == PurePosixPath(
+        "trash/data-v3/train/7/0042.png"
+    )
+    assert task.fix_reason(path, RELABEL, "1", "label issue") == (
+        "relabelled 7 → 1: label issue"
+    )
+    # An augmented copy stays in its parent's class folder.
+    assert task.augmented_path(path, 2) == PurePosixPath(
+        "train/7/0042_aug2.png"
+    )
+
+
+def test_a_classification_prediction_is_drawn_on_its_image():
+    from sklearn.datasets import load_digits
+
+    image = png_bytes(render_digit(load_digits().images[8], 32))
+    drawn = get_task("classification").draw(
+        image, {"class": "8", "confidence": 0.93}
+    )
+    plain = Image.open(io.BytesIO(image))
+    assert isinstance(drawn, Image.Image)
+    # Enlarged for legibility, with a banner of text along its top.
+    assert min(drawn.size) >= 256 and drawn.size[0] % plain.size[0] == 0
+    top = np.asarray(drawn)[:40]
+    assert (top == (0, 0, 0)).all(axis=2).any()
+    assert (top == (255, 255, 0)).all(axis=2).any()
