@@ -13,6 +13,7 @@ from dcp.commands import (
     fix,
     new_data,
     predict,
+    review,
 )
 from dcp.config import Config, ConfigError, load_config
 from dcp.user_errors import UNCHANGED_WHEN_INTERRUPTED, environment_error
@@ -38,7 +39,9 @@ commands:
   report    the data-quality report on a finished run
               dcp report
               dcp report RUN_ID --output outputs/report-RUN_ID
-  fix       apply a reviewed issues.csv as a new data version
+  review    decide on a run's findings in a local page, and apply them
+              dcp review
+  fix       apply a reviewed issues.csv as a new data version (scripts)
               dcp fix outputs/report/issues.csv
               dcp fix outputs/report/issues.csv --accept-suggestions \\
                 --min-confidence 0.9 --splits train
@@ -343,6 +346,7 @@ def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     compare.add_parser(commands)
     new_data.add_parser(commands)
     predict.add_parser(commands)
+    review.add_parser(commands)
     kubeflow = commands.add_parser(
         "kubeflow",
         help="compile for, check locally and submit to Kubeflow Pipelines 2",

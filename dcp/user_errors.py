@@ -26,6 +26,8 @@ UNCHANGED_WHEN_INTERRUPTED = {
     "compare": _PARTLY_WRITTEN,
     "shift": _PARTLY_WRITTEN,
     "predict": _PARTLY_WRITTEN,
+    "review": "every decision made is saved in decisions.json; nothing"
+    " was applied unless Apply said so",
     "kubeflow compile": "the spec file may be partly written; rerun",
     "kubeflow run-local": _PARTLY_WRITTEN,
     "kubeflow submit": "the run may have started; see the endpoint's UI",
