@@ -8,7 +8,7 @@ DATA ?=
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: install browser run test test-fast lint format docs bench-etl \
-  bench-pipeline bench-rerun bench-quality bench-review bench-loop bench-population clean
+  bench-pipeline bench-rerun bench-quality bench-review bench-review-page bench-loop bench-population clean
 
 install: $(INSTALLED)
 
@@ -86,6 +86,10 @@ bench-quality: install
 
 bench-review: install
 	$(BIN)/python bench/bench_review.py
+
+# The review page's own time per decision; REPORT= and DATA= of a run.
+bench-review-page: install browser
+	$(BIN)/python bench/bench_review_page.py --report "$(REPORT)" --data "$(DATA)"
 
 bench-loop: install
 	$(BIN)/python bench/bench_loop.py

@@ -62,7 +62,11 @@ def create_app(session: ReviewSession) -> Flask:
             " script-src 'self'; frame-ancestors 'none'"
         )
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Cache-Control"] = "no-store"
+        # Decisions are always read fresh; an image, once per session.
+        fresh = request.path == "/" or request.path.startswith("/api/")
+        response.headers["Cache-Control"] = (
+            "no-store" if fresh else "private, max-age=3600"
+        )
         return response
 
     @app.get("/")

@@ -187,11 +187,29 @@ function render() {
   current = Math.max(0, Math.min(current, shown.length - 1));
   const cards = document.getElementById("cards");
   cards.replaceChildren(...shown.map((card, position) => cardNode(card, position)));
+  count();
+  focus(false);
+}
+
+function count() {
   const decided = data.cards.filter((card) => decisionOf(card.id)).length;
   document.getElementById("counts").textContent =
     `${decided} of ${data.cards.length} findings decided, ` +
     `${data.cards.length - decided} left; ${shown.length} shown`;
-  focus(false);
+}
+
+// One card's decision shown anew; the grid is drawn again only when the
+// state filter may now hide it.
+function redraw(card) {
+  if (document.getElementById("filters").elements.state.value) {
+    render();
+    return;
+  }
+  const node = document.querySelector(`.card[data-id="${card.id}"]`);
+  const decision = decisionOf(card.id);
+  node.classList.toggle("decided", decision !== null);
+  node.querySelector(".decision").textContent = describe(decision, card);
+  count();
 }
 
 function focus(scroll = true) {
@@ -228,8 +246,15 @@ async function decide(action, label = "", recordUndo = true) {
     return;
   }
   const position = current;
-  render();
-  if (recordUndo && action !== "clear") current = Math.min(position + 1, shown.length - 1);
+  redraw(card);
+  // On to the next card, unless the filters took this one out of view
+  // and the next one has come to its place.
+  const stayed = shown[position] && shown[position].id === card.id;
+  if (recordUndo && action !== "clear" && stayed) {
+    current = Math.min(position + 1, shown.length - 1);
+  } else {
+    current = Math.max(0, Math.min(position, shown.length - 1));
+  }
   focus();
 }
 
