@@ -37,12 +37,17 @@ function decisionOf(id) {
   return decision && decision.action !== "clear" ? decision : null;
 }
 
+function suggestion(card) {
+  return card.suggested_action === "relabel"
+    ? `relabel → ${card.suggested_label}`
+    : card.suggested_action;
+}
+
 function describe(decision, card) {
   if (!decision) return "undecided";
   if (decision.action === "relabel") return `relabel → ${decision.label}`;
   if (decision.action === "accept" && card && card.suggested_action) {
-    const label = card.suggested_action === "relabel" ? ` → ${card.suggested_label}` : "";
-    return `accept: ${card.suggested_action}${label}`;
+    return `accept: ${suggestion(card)}`;
   }
   return decision.action;
 }
@@ -132,7 +137,7 @@ function cardNode(card, position) {
     ["issue", card.issue],
     ["score", card.score],
     ["given", card.given_label],
-    ["suggested", `${card.suggested_action} ${card.suggested_label}`.trim()],
+    ["suggested", suggestion(card)],
     ["confidence", card.confidence],
     ["evidence", card.detail],
   ];
