@@ -221,11 +221,10 @@ def test_decide_with_keys_and_clicks_reload_and_apply_as_dcp_fix(
     page.keyboard.press("u")  # undo that keep
     page.keyboard.press("k")  # and keep it again
     expect(decision_of(page, "train/1/101.png")).to_have_text("keep")
-    # The second label issue: relabel with the picker, to 0, not 1.
-    decision_card = page.locator(
-        ".card", has=page.get_by_text("train/2/202.png", exact=True)
-    )
-    decision_card.get_by_label("relabel to").select_option("0")
+    # The second label issue: relabel by typing the class, to 0, not 1.
+    page.keyboard.press("r")
+    page.keyboard.type("0")
+    page.keyboard.press("Enter")
     page.locator(
         ".card", has=page.get_by_text("train/0/002.png", exact=True)
     ).get_by_role("button", name="Remove (x)").click()
@@ -237,6 +236,11 @@ def test_decide_with_keys_and_clicks_reload_and_apply_as_dcp_fix(
         "accept: relabel → 2"
     )
     expect(decision_of(page, "train/2/202.png")).to_have_text("relabel → 0")
+    # The outlier kept: relabelled to 2 with the mouse's picker instead.
+    page.locator(
+        ".card", has=page.get_by_text("train/1/101.png", exact=True)
+    ).get_by_label("relabel to").select_option("2")
+    expect(decision_of(page, "train/1/101.png")).to_have_text("relabel → 2")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "review.png"), full_page=True)
     saved = json.loads((session.report_dir / "decisions.json").read_text())
@@ -246,7 +250,7 @@ def test_decide_with_keys_and_clicks_reload_and_apply_as_dcp_fix(
     assert by_path == {
         "train/0/001.png": "accept",
         "val/1/leak.png": "remove",
-        "train/1/101.png": "keep",
+        "train/1/101.png": "relabel",
         "train/2/202.png": "relabel",
         "train/0/002.png": "remove",
     }
@@ -259,6 +263,7 @@ def test_decide_with_keys_and_clicks_reload_and_apply_as_dcp_fix(
     twin = git_dvc_repo(tmp_path / "twin")
     images = twin / "data" / "images"
     findings = report_findings(images)
+    findings[2] = dataclasses.replace(findings[2], suggested_label="2")
     findings[3] = dataclasses.replace(findings[3], suggested_label="0")
     fix(
         issues_csv(
@@ -267,7 +272,7 @@ def test_decide_with_keys_and_clicks_reload_and_apply_as_dcp_fix(
             {
                 "train/0/001.png": "accept",
                 "val/1/leak.png": "remove",
-                "train/1/101.png": "keep",
+                "train/1/101.png": "relabel",
                 "train/2/202.png": "relabel",
                 "train/0/002.png": "remove",
             },

@@ -300,8 +300,30 @@ function classKeys() {
   return new Map(names.slice(0, 10).map((name, index) => [String((index + 1) % 10), name]));
 }
 
+// r: type a class's name, Enter relabels the current finding to it.
+function askLabel() {
+  const form = document.getElementById("relabel");
+  form.hidden = false;
+  form.elements.label.value = "";
+  form.elements.label.focus();
+}
+
+function onLabelTyped(event) {
+  event.preventDefault();
+  const form = document.getElementById("relabel");
+  const label = form.elements.label.value.trim();
+  if (!data.class_names.includes(label)) {
+    say(`No class is named "${label}"; the classes: ${data.class_names.join(", ")}.`, true);
+    return;
+  }
+  form.hidden = true;
+  inTurn(() => decide("relabel", label));
+}
+
 function onKey(event) {
-  if (event.target.tagName === "SELECT" || event.ctrlKey || event.metaKey || event.altKey) {
+  const typing = ["SELECT", "INPUT"].includes(event.target.tagName);
+  if (typing || event.ctrlKey || event.metaKey || event.altKey) {
+    if (event.key === "Escape") document.getElementById("relabel").hidden = true;
     return;
   }
   const key = event.key;
@@ -310,6 +332,7 @@ function onKey(event) {
   else if (key === "k") action = () => decide("keep");
   else if (key === "x") action = () => decide("remove");
   else if (key === "u") action = undoLast;
+  else if (key === "r") action = askLabel;
   else if (key === "j" || key === "ArrowRight") {
     action = () => {
       current = Math.min(current + 1, shown.length - 1);
@@ -336,6 +359,9 @@ async function start() {
   for (const [key, name] of classKeys()) {
     keys.append(element("li", {}, `${key}: relabel to ${name}`));
   }
+  const names = document.getElementById("class-names");
+  for (const name of data.class_names) names.append(element("option", { value: name }));
+  document.getElementById("relabel").addEventListener("submit", onLabelTyped);
   fillFilters();
   // Resume at the first finding not decided yet.
   const first = data.cards.findIndex((card) => !decisionOf(card.id));
