@@ -26,7 +26,8 @@ from werkzeug.serving import make_server
 
 from core.findings.issues_csv import read_issues_csv
 from core.task import get_task
-from iteration.review.cards import cards_of, class_folders
+from iteration.fixes.plan import class_folders
+from iteration.review.cards import cards_of
 from iteration.review.server import ReviewSession, create_app
 
 # Chromium as these machines run it (tests/test_review.py): no sandbox

@@ -15,7 +15,8 @@ from werkzeug.serving import make_server
 
 from core.findings.issues_csv import read_issues_csv, write_issues_csv
 from core.findings.types import EXACT_DUPLICATE, LABEL_ISSUE, OUTLIER
-from iteration.review.cards import cards_of, class_folders
+from iteration.fixes.plan import class_folders
+from iteration.review.cards import cards_of
 from iteration.review.decisions import CLEAR, DecisionStore
 from iteration.review.server import TOKEN_HEADER, ReviewSession, create_app
 from tasks.classification.task import TASK
@@ -279,6 +280,8 @@ def test_decide_with_keys_and_clicks_reload_and_apply_as_dcp_fix(
         ),
         images,
     )
+    # The trash of removed files is no class to relabel to.
+    assert class_folders(session.data_dir) == ["0", "1", "2"]
     reviewed, fixed = snapshot(session.data_dir), snapshot(images)
     assert reviewed.pop("changes.csv") != fixed.pop("changes.csv")
     assert reviewed == fixed

@@ -43,7 +43,8 @@ def _review(
     from core.findings.issues_csv import read_issues_csv
     from core.findings.quality_artifacts import ISSUES_FILE
     from core.task import get_task
-    from iteration.review.cards import cards_of, class_folders
+    from iteration.fixes.plan import class_folders
+    from iteration.review.cards import cards_of
     from iteration.review.server import ReviewSession
     from iteration.review.serving import serve
 

@@ -65,7 +65,7 @@ def plan_fixes(
     skipped: list[tuple[int, str]] = []
     left: dict[str, tuple[int, str]] = {}  # by path: left for review
     errors: list[str] = []
-    classes = _class_names(data_dir)
+    classes = set(class_folders(data_dir))
     for line, row in enumerate(rows, start=_FIRST_LINE):
         action = row.get("action", "").strip().lower()
         if not action and accept_suggestions:
@@ -254,14 +254,18 @@ def _check_splits(splits: Sequence[str] | None, data_dir: Path) -> None:
         )
 
 
-def _class_names(data_dir: Path) -> set[str]:
-    return {
-        folder.name
-        for split in data_dir.iterdir()
-        if split.is_dir() and split.name != FIX_TRASH
-        for folder in split.iterdir()
-        if folder.is_dir()
-    }
+def class_folders(data_dir: Path) -> list[str]:
+    """The class folders of `data_dir`'s splits, the trash of removed
+    files left out: what a file may be relabelled to."""
+    return sorted(
+        {
+            folder.name
+            for split in data_dir.iterdir()
+            if split.is_dir() and split.name != FIX_TRASH
+            for folder in split.iterdir()
+            if folder.is_dir()
+        }
+    )
 
 
 def _split(path: str) -> str:

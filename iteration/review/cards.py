@@ -63,17 +63,3 @@ def _number(text: str) -> float:
         return float(text)
     except ValueError:
         return 0.0
-
-
-def class_folders(data_dir: Path) -> list[str]:
-    """The class folders of `data_dir`'s splits: what a finding may be
-    relabelled to."""
-    return sorted(
-        {
-            folder.name
-            for split in data_dir.iterdir()
-            if split.is_dir() and not split.name.startswith(".")
-            for folder in split.iterdir()
-            if folder.is_dir() and not folder.name.startswith(".")
-        }
-    )
