@@ -13,6 +13,7 @@ training.
 
 import ast
 import hashlib
+from collections.abc import Iterator
 from pathlib import Path
 
 CODE_VERSION_KEY = "code_version"
@@ -85,13 +86,30 @@ def _files_of(name: str, root: Path, packages: tuple[str, ...]) -> list[Path]:
     return [path for path in files if path.is_file()]
 
 
+def _run_nodes(tree: ast.AST) -> Iterator[ast.AST]:
+    """ast.walk, but not into `if TYPE_CHECKING:` blocks."""
+    pending = [tree]
+    while pending:
+        node = pending.pop()
+        yield node
+        if (
+            isinstance(node, ast.If)
+            and isinstance(node.test, ast.Name)
+            and node.test.id == "TYPE_CHECKING"
+        ):
+            pending += node.orelse
+            continue
+        pending += ast.iter_child_nodes(node)
+
+
 def _imports(path: Path) -> list[str]:
     """Dotted names a module imports; for `from a import b`, both a and
-    a.b (b may be a module or a name in a)."""
+    a.b (b may be a module or a name in a). Imports under `if
+    TYPE_CHECKING:` are left out: they never run."""
     if path.suffix != ".py":
         return []
     names = []
-    for node in ast.walk(ast.parse(path.read_bytes(), str(path))):
+    for node in _run_nodes(ast.parse(path.read_bytes(), str(path))):
         if isinstance(node, ast.Import):
             names += [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module:

@@ -16,7 +16,7 @@ from core.dataset.embedded.digits import DefectCounts
 
 # The tasks of core/task.py's TASK_MODULES; tests/test_task.py checks
 # that the two agree.
-TaskName = Literal["classification"]
+TaskName = Literal["classification", "detection"]
 
 # A path in params.yaml, relative to its folder unless absolute or a URL.
 PathParam = Annotated[str, "path"]

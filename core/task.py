@@ -8,20 +8,30 @@ member of `Task` is one row of docs/tasks.md's table.
 
 import dataclasses
 import importlib
+import types
 from collections.abc import Mapping, Sequence
 from pathlib import PurePosixPath
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import numpy as np
 import tensorflow as tf
 import tensorflow_model_analysis as tfma
 from PIL import Image
 
-from core.dataset.etl.dataset_layout import DatasetLayout
+from core.dataset.etl.dataset_layout import DatasetLayout, SourceImage
+from core.dataset.etl.image_records import ImageRecord
+
+if TYPE_CHECKING:  # the ETL imports this module, not the settings
+    from core.settings import PrepareConfig
 
 DEFAULT_TASK: Final = "classification"
-# Each task's module defining TASK, its Task object.
-TASK_MODULES = {"classification": "tasks.classification.task"}
+# Each task's module, defining TASK, its Task object; a task whose
+# pipeline is still being built defines only DATASET_TASK, what the ETL
+# asks of it.
+TASK_MODULES = {
+    "classification": "tasks.classification.task",
+    "detection": "tasks.detection.task",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,12 +44,20 @@ class Misclassified:
     confidence: float  # the predicted label's probability
 
 
-class Task(Protocol):
+class DatasetTask(Protocol):
     @property
     def name(self) -> str: ...
 
+    # `dcp prepare`: the task's embedded dataset, with seeded defects and
+    # their answer key; returns what to tell the user.
+    def write_embedded_dataset(
+        self, output: str, settings: "PrepareConfig"
+    ) -> str: ...
+
     # The ETL: the images of the user's folder with their annotations,
-    # and the annotation keys of a record's tf.train.Example.
+    # the objects of each class an annotation holds (none where it is the
+    # image's class), and the annotation keys of a record's
+    # tf.train.Example, or BadImageError where it does not fit the image.
     def scan_dataset(
         self,
         root: str,
@@ -47,10 +65,14 @@ class Task(Protocol):
         labels: Mapping[str, str] = {},
     ) -> DatasetLayout: ...
 
+    def instances(self, source: SourceImage) -> Mapping[str, int]: ...
+
     def annotation_features(
-        self, label: int, label_name: str
+        self, record: ImageRecord
     ) -> dict[str, tf.train.Feature]: ...
 
+
+class Task(DatasetTask, Protocol):
     # The pipeline: Transform's and Trainer's code, as the dotted names
     # TFX takes, the task's fixed models, and what the Evaluator measures.
     @property
@@ -145,11 +167,40 @@ class Task(Protocol):
     ) -> Image.Image: ...
 
 
+def get_dataset_task(name: str) -> DatasetTask:
+    """What the ETL asks of task `name`; ValueError naming the tasks
+    there are."""
+    module = _task_module(name)
+    return getattr(module, "TASK", None) or module.DATASET_TASK
+
+
 def get_task(name: str) -> Task:
-    """The Task object of `name`; ValueError naming the tasks there are."""
+    """The Task object of `name`; ValueError naming the tasks there are,
+    or saying what a task whose pipeline is not built yet can do."""
+    module = _task_module(name)
+    if not hasattr(module, "TASK"):
+        raise ValueError(
+            f"task: {name!r}: its images and annotations convert (dcp"
+            " prepare, dcp etl), but its pipeline is not built yet; set"
+            f" params.yaml's task to one of {', '.join(_pipeline_tasks())}"
+            " to run one."
+        )
+    task: Task = module.TASK
+    return task
+
+
+def _task_module(name: str) -> types.ModuleType:
     if name not in TASK_MODULES:
         raise ValueError(
             f"task: {name!r} is not a task of this package; set params.yaml's"
             f" task to one of {', '.join(sorted(TASK_MODULES))}."
         )
-    return importlib.import_module(TASK_MODULES[name]).TASK
+    return importlib.import_module(TASK_MODULES[name])
+
+
+def _pipeline_tasks() -> list[str]:
+    return [
+        name
+        for name in sorted(TASK_MODULES)
+        if hasattr(_task_module(name), "TASK")
+    ]

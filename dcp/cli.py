@@ -25,7 +25,7 @@ from pipeline.console import (
 
 EXAMPLES = """\
 commands:
-  prepare   write the embedded digits dataset with seeded defects
+  prepare   write the task's embedded dataset with seeded defects
               dcp prepare
   etl       convert an image folder into TFRecords with Apache Beam
               dcp etl
@@ -99,25 +99,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _prepare(
     args: argparse.Namespace, config: Config, beam_args: list[str]
 ) -> None:
-    from core.dataset.embedded.digits import write_embedded_dataset
+    from core.task import get_dataset_task
 
-    prepare = config.prepare
-    output = args.output or prepare.output
-    key = write_embedded_dataset(
-        output,
-        seed=prepare.seed,
-        image_size=prepare.image_size,
-        val_fraction=prepare.val_fraction,
-        test_fraction=prepare.test_fraction,
-        unlabeled_fraction=prepare.unlabeled_fraction,
-        defects=prepare.defects,
-    )
-    injected = ", ".join(
-        f"{len(v)} {k.replace('_', ' ')}"
-        for k, v in key.items()
-        if isinstance(v, list)
-    )
-    print(f"Embedded dataset written to {output}: injected {injected}.")
+    output = args.output or config.prepare.output
+    task = get_dataset_task(config.task)
+    print(task.write_embedded_dataset(output, config.prepare))
     print(f"  answer key: {output}/defects.json")
 
 

@@ -48,3 +48,18 @@ TRANSFORMED_LABEL = "label_xf"  # int64 class index
 def bucket_key(name: str) -> str:
     """The Transform's quantile bucket of an image property, for slicing."""
     return f"{name}_bucket"
+
+
+# Detection: the TF Object Detection API's keys. A box's corners are
+# normalised to 0..1; an image may have none (a background image).
+BBOX_XMIN = "image/object/bbox/xmin"
+BBOX_YMIN = "image/object/bbox/ymin"
+BBOX_XMAX = "image/object/bbox/xmax"
+BBOX_YMAX = "image/object/bbox/ymax"
+BBOX_CORNERS = (BBOX_XMIN, BBOX_YMIN, BBOX_XMAX, BBOX_YMAX)
+OBJECT_LABEL = "image/object/class/label"  # index into the class list
+OBJECT_TEXT = "image/object/class/text"
+# Per-image box statistics, for slicing and drift checks.
+BOX_COUNT = "box_count"
+BOX_AREA_MEAN = "box_area_mean"  # of the image's area; 0 without boxes
+BOX_AREA_MIN = "box_area_min"

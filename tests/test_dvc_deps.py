@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from core.code_version import imported_modules
-from core.task import TASK_MODULES, get_task
+from core.task import TASK_MODULES, get_dataset_task
 from tests.conftest import REPO
 
 OUR_PACKAGES = (
@@ -22,16 +22,22 @@ OUR_PACKAGES = (
     "core",
     "models",
 )
-# What each stage's command runs, past the command line itself. The ETL
-# and the pipeline reach the tasks by name (core.task.get_task); the ETL
-# runs only their folder readers and annotation writers.
+# What each stage's command runs, past the command line itself. The
+# stages reach the tasks by name (core.task); `dcp prepare` runs only
+# their embedded datasets' writers, the ETL their annotation readers and
+# writers.
 STAGE_CODE = {
-    "prepare": ("core.dataset.embedded.digits",),
+    "prepare": (
+        "core.task",
+        "core.dataset.embedded.digits",
+        "tasks.detection.embedded_scenes",
+    ),
     "etl": (
         "core.dataset.etl.etl",
         *(
-            get_task(name).annotation_features.__module__
+            getattr(get_dataset_task(name), member).__module__
             for name in TASK_MODULES
+            for member in ("scan_dataset", "instances", "annotation_features")
         ),
     ),
     "pipeline": ("dcp.main_job", "dcp.config", *TASK_MODULES.values()),

@@ -11,9 +11,16 @@ import tensorflow as tf
 from PIL import Image
 
 from core.dataset.embedded.digits import png_bytes, render_digit
+from core.dataset.etl.dataset_layout import SourceImage
+from core.dataset.etl.image_records import image_record
 from core.findings.finding import RELABEL, REMOVE
 from core.settings import TaskName
-from core.task import DEFAULT_TASK, TASK_MODULES, get_task
+from core.task import (
+    DEFAULT_TASK,
+    TASK_MODULES,
+    get_dataset_task,
+    get_task,
+)
 from dcp.config import ConfigError, load_config
 from models import features
 from tests.conftest import REPO
@@ -28,21 +35,34 @@ def test_params_yaml_names_the_task_and_it_is_the_default(tmp_path):
 
 
 def test_an_unknown_task_is_refused_with_the_known_ones(tmp_path):
-    path = edited_params(tmp_path, lambda p: p.update(task="detection"))
-    with pytest.raises(ConfigError, match="task: 'detection' is not one of"):
+    path = edited_params(tmp_path, lambda p: p.update(task="segmentation"))
+    with pytest.raises(ConfigError, match="task: 'segmentation' is not one"):
         load_config(path)
     with pytest.raises(ValueError, match=r"set params\.yaml's task to one of"):
-        get_task("detection")
+        get_task("segmentation")
 
 
 def test_params_choices_are_the_registered_tasks():
     assert set(get_args(TaskName)) == set(TASK_MODULES)
     for name in TASK_MODULES:
-        assert get_task(name).name == name
+        assert get_dataset_task(name).name == name
+
+
+def test_a_task_without_its_pipeline_says_what_it_can_do():
+    assert get_dataset_task("detection").name == "detection"
+    with pytest.raises(ValueError) as refused:
+        get_task("detection")
+    assert "dcp etl" in str(refused.value)
+    assert "one of classification to run one" in str(refused.value)
 
 
 def test_a_classification_example_carries_the_label_and_its_name():
-    annotation = get_task("classification").annotation_features(3, "iii")
+    source = SourceImage("train", "iii", "train/iii/1.png")
+    scan = np.full((8, 8), 16.0)
+    record = image_record(png_bytes(render_digit(scan, 32)), source, 3)
+    task = get_task("classification")
+    annotation = task.annotation_features(record)
+    assert task.instances(source) == {}  # the annotation is the class
     example = tf.train.Example(features=tf.train.Features(feature=annotation))
     parsed = tf.io.parse_single_example(
         example.SerializeToString(),

@@ -8,8 +8,10 @@ from typing import Any
 import tensorflow_model_analysis as tfma
 from PIL import Image
 
+from core.dataset.embedded import digits
 from core.dataset.etl import dataset_layout
 from core.findings.finding import RELABEL, REMOVE
+from core.settings import PrepareConfig
 from core.task import Task
 from models.features import bucket_key
 from models.registry import MODELS
@@ -38,8 +40,29 @@ class Classification:
     finding_target: str = "image"
     fix_actions: tuple[str, ...] = (RELABEL, REMOVE)
 
+    def write_embedded_dataset(
+        self, output: str, settings: PrepareConfig
+    ) -> str:
+        """scikit-learn's digit scans, in class folders."""
+        key = digits.write_embedded_dataset(
+            output,
+            seed=settings.seed,
+            image_size=settings.image_size,
+            val_fraction=settings.val_fraction,
+            test_fraction=settings.test_fraction,
+            unlabeled_fraction=settings.unlabeled_fraction,
+            defects=settings.defects,
+        )
+        injected = ", ".join(
+            f"{len(v)} {k.replace('_', ' ')}"
+            for k, v in key.items()
+            if isinstance(v, list)
+        )
+        return f"Embedded dataset written to {output}: injected {injected}."
+
     scan_dataset = staticmethod(dataset_layout.scan_dataset)
     annotation_features = staticmethod(annotations.annotation_features)
+    instances = staticmethod(annotations.instances)
 
     def eval_config(
         self,

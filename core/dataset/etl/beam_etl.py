@@ -28,7 +28,7 @@ from core.dataset.etl.image_records import (
     manifest_row,
     to_tf_example,
 )
-from core.task import get_task
+from core.task import get_dataset_task
 
 TFRECORD_SUFFIX = ".tfrecord.gz"
 PARTS_DIR = "_parts"
@@ -40,22 +40,31 @@ _PROGRESS_SECONDS = 5.0
 
 
 class _ReadImages(beam.DoFn):
-    """SourceImage → ImageRecord, or a QuarantinedFile on a side output."""
+    """SourceImage → (manifest row, serialized tf.train.Example), or a
+    QuarantinedFile on a side output."""
 
-    def __init__(self, root: str, classes: Sequence[str], total: int):
+    def __init__(
+        self, root: str, classes: Sequence[str], total: int, task: str
+    ):
         self._root = root
         self._labels = {name: index for index, name in enumerate(classes)}
         self._total = total
+        self._task = task
 
     def setup(self) -> None:
         self._done = 0
         self._last_report = time.monotonic()
+        self._annotated = get_dataset_task(self._task)
 
     def process(self, source: SourceImage) -> Iterator[Any]:
         try:
-            yield load_image_record(
-                self._root, source, self._labels[source.label_name]
+            record = load_image_record(
+                self._root, source, self._labels.get(source.label_name, -1)
             )
+            # Inside the try: an annotation that does not fit its image
+            # quarantines the image too.
+            example = to_tf_example(record, self._annotated)
+            yield manifest_row(record), example.SerializeToString()
         except BadImageError as error:
             yield beam.pvalue.TaggedOutput(
                 _QUARANTINE_TAG,
@@ -83,7 +92,8 @@ class _BySplit(beam.PartitionFn):
     def partition_for(
         self, element: Any, num_partitions: int, *args: Any, **kwargs: Any
     ) -> int:
-        return self._splits.index(element.split)
+        row, _ = element
+        return self._splits.index(row["split"])
 
 
 def _shard_count(images: int, images_per_shard: int) -> int:
@@ -102,14 +112,13 @@ def ConvertImages(
     """Write each split's records, with the annotation keys of `task`, as
     TFRecord shards under `output_dir`, plus JSON-lines parts of the
     manifest and the quarantine report."""
-    annotated = get_task(task)
     results = (
         sources
         # Spread the file list over the workers before the heavy step.
         | "Redistribute" >> beam.Reshuffle()
         | "ReadImages"
         >> beam.ParDo(
-            _ReadImages(layout.root, layout.classes, len(layout.images))
+            _ReadImages(layout.root, layout.classes, len(layout.images), task)
         ).with_outputs(_QUARANTINE_TAG, main="records")
     )
     records = results.records
@@ -120,10 +129,7 @@ def ConvertImages(
         count = sum(1 for image in layout.images if image.split == split)
         _ = (
             split_records
-            | f"Serialize[{split}]"
-            >> beam.Map(
-                lambda r: to_tf_example(r, annotated).SerializeToString()
-            )
+            | f"Examples[{split}]" >> beam.Values()
             | f"Write[{split}]"
             >> beam.io.WriteToTFRecord(
                 posixpath.join(output_dir, split, "data"),
@@ -134,7 +140,8 @@ def ConvertImages(
     parts = posixpath.join(output_dir, PARTS_DIR)
     _ = (
         records
-        | "ManifestRows" >> beam.Map(lambda r: json.dumps(manifest_row(r)))
+        | "ManifestRows" >> beam.Keys()
+        | "ManifestJson" >> beam.Map(json.dumps)
         | "WriteManifest"
         >> beam.io.WriteToText(posixpath.join(parts, MANIFEST_PARTS))
     )

@@ -6,6 +6,7 @@ import os
 import posixpath
 import stat
 from collections.abc import Iterator, Mapping
+from typing import Any
 
 from tfx.dsl.io import fileio
 
@@ -42,6 +43,11 @@ class SourceImage:
     split: str
     label_name: str  # its class folder's, or what `labels` maps that to
     path: str  # relative to the dataset root, with "/" separators
+    # Where a task keeps annotations in files of their own (detection's
+    # boxes): what they say of this image, and the file, relative to the
+    # root. A class folder needs neither.
+    annotation: Any = None
+    annotation_file: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,7 +61,7 @@ class QuarantinedFile:
 class DatasetLayout:
     root: str
     splits: tuple[str, ...]  # the configured splits that have a folder
-    classes: tuple[str, ...]  # sorted; a label is an index into it
+    classes: tuple[str, ...]  # a label is an index into it
     images: tuple[SourceImage, ...]
     quarantined: tuple[QuarantinedFile, ...]  # found unusable by layout
     warnings: tuple[str, ...]

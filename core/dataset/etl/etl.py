@@ -26,7 +26,7 @@ from core.dataset.staged_output import (
     check_output_folder,
     staged_directory,
 )
-from core.task import DEFAULT_TASK, get_task
+from core.task import DEFAULT_TASK, DatasetTask, get_dataset_task
 
 MANIFEST_FILE = "manifest.csv"
 QUARANTINE_FILE = "quarantine.csv"
@@ -51,6 +51,10 @@ class EtlSummary:
     # Of the input files (names, sizes, modification times) and settings.
     fingerprint: str
     labels: dict[str, str] = dataclasses.field(default_factory=dict)
+    # split → class → objects, where an annotation holds objects (boxes).
+    instances: dict[str, dict[str, int]] = dataclasses.field(
+        default_factory=dict
+    )
 
     def to_json(self) -> dict[str, Any]:
         summary = dataclasses.asdict(self)
@@ -78,9 +82,14 @@ class EtlSummary:
             f" {len(self.quarantined)} quarantined.",
         ]
         for split, counts in self.images.items():
+            objects = self.instances.get(split)
             lines.append(
                 f"  {split}: {sum(counts.values())} images in"
                 f" {len(counts)} classes"
+                if objects is None
+                else f"  {split}: {sum(counts.values())} images,"
+                f" {sum(objects.values())} objects: "
+                + ", ".join(f"{n} {name}" for name, n in objects.items())
             )
         lines += [
             f"  labels: {', '.join(sorted(sources))} → {label}"
@@ -89,7 +98,7 @@ class EtlSummary:
         lines += [f"  warning: {warning}" for warning in self.warnings]
         if self.quarantined:
             lines.append(
-                "  quarantined (not converted; see"
+                "  quarantined (left out; see"
                 f" {posixpath.join(self.output_dir, QUARANTINE_FILE)}):"
             )
             lines += _list_quarantined(self.quarantined)
@@ -145,7 +154,9 @@ def run_etl(
         output_dir, kind=OUTPUT_KIND, inputs=[data_dir], option=output_option
     )
     started = time.monotonic()
-    layout = get_task(task).scan_dataset(data_dir, tuple(splits), labels)
+    layout = get_dataset_task(task).scan_dataset(
+        data_dir, tuple(splits), labels
+    )
     splits = layout.splits
     fingerprint = input_fingerprint(
         layout,
@@ -195,6 +206,7 @@ def run_etl(
                 + "\n".join(_list_quarantined(quarantined))
             )
         images = _count_images(rows, splits)
+        instances = _count_instances(rows, layout, get_dataset_task(task))
         for split, counts in images.items():
             if not counts:
                 raise DatasetError(
@@ -212,6 +224,7 @@ def run_etl(
             seconds=round(time.monotonic() - started, 1),
             fingerprint=fingerprint,
             labels=dict(labels),
+            instances=instances,
         )
         _write_csv(staging, MANIFEST_FILE, MANIFEST_COLUMNS, rows)
         _write_csv(
@@ -310,6 +323,29 @@ def _count_images(
             name: n for (s, name), n in sorted(counts.items()) if s == split
         }
         for split in splits
+    }
+
+
+def _count_instances(
+    rows: list[dict[str, Any]], layout: DatasetLayout, task: DatasetTask
+) -> dict[str, dict[str, int]]:
+    """split → class → objects in the converted images, for a task whose
+    annotations hold objects; empty for one whose annotation is a class."""
+    converted = {row["path"] for row in rows}
+    counts: dict[str, Counter[str]] = {}
+    for image in layout.images:
+        objects = task.instances(image)
+        if image.path in converted and objects:
+            counts.setdefault(image.split, Counter()).update(objects)
+    if not counts:
+        return {}
+    return {
+        split: {
+            name: counts[split][name]
+            for name in layout.classes
+            if counts.get(split, Counter())[name]
+        }
+        for split in layout.splits
     }
 
 

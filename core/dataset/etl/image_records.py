@@ -4,7 +4,7 @@ ready to become a tf.train.Example and a manifest row."""
 import dataclasses
 import hashlib
 import posixpath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import tensorflow as tf
 from tfx.dsl.io import fileio
@@ -12,8 +12,10 @@ from tfx.dsl.io import fileio
 from core.dataset.etl.dataset_layout import SourceImage
 from core.dataset.etl.image_decoding import BadImageError, decode_image
 from core.dataset.etl.image_properties import image_properties
-from core.task import Task
 from models import features
+
+if TYPE_CHECKING:  # core.task names ImageRecord in its protocol
+    from core.task import DatasetTask
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,6 +32,7 @@ class ImageRecord:
     source_mode: str
     properties: dict[str, float]
     png: bytes
+    annotation: Any = None  # the SourceImage's
 
 
 MANIFEST_COLUMNS = (
@@ -83,12 +86,16 @@ def image_record(data: bytes, source: SourceImage, label: int) -> ImageRecord:
         source_mode=decoded.source_mode,
         properties=image_properties(decoded.pixels),
         png=decoded.png,
+        annotation=source.annotation,
     )
 
 
-def to_tf_example(record: ImageRecord, task: Task) -> tf.train.Example:
+def to_tf_example(
+    record: ImageRecord, task: "DatasetTask"
+) -> tf.train.Example:
     """The record's pixels, provenance and properties, with the
-    annotation keys of `task`."""
+    annotation keys of `task`; BadImageError where the annotation does
+    not fit the image."""
 
     def as_bytes(value: bytes) -> tf.train.Feature:
         return tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
@@ -101,7 +108,7 @@ def to_tf_example(record: ImageRecord, task: Task) -> tf.train.Example:
 
     feature = {
         features.IMAGE: as_bytes(record.png),
-        **task.annotation_features(record.label, record.label_name),
+        **task.annotation_features(record),
         features.PATH: as_bytes(record.path.encode()),
         features.SHA256: as_bytes(record.sha256.encode()),
         features.WIDTH: as_int(record.width),
@@ -119,6 +126,10 @@ def manifest_row(record: ImageRecord) -> dict[str, Any]:
         for column in MANIFEST_COLUMNS
         if column not in record.properties and column != "folder_label"
     }
-    row["folder_label"] = record.path.split("/")[1]
+    # A class folder's name; none for an image of no class (a detection
+    # image, or a new image to label).
+    row["folder_label"] = (
+        record.path.split("/")[1] if record.label_name else ""
+    )
     row.update(record.properties)
     return row
