@@ -8,7 +8,8 @@ DATA ?=
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: install browser run test test-fast lint format docs bench-etl \
-  bench-pipeline bench-rerun bench-quality bench-review bench-review-page bench-loop bench-population clean
+  bench-pipeline bench-rerun bench-quality bench-review bench-review-page \
+  bench-loop bench-population bench-detector clean
 
 install: $(INSTALLED)
 
@@ -96,6 +97,9 @@ bench-loop: install
 
 bench-population: install
 	$(BIN)/python bench/bench_population.py
+
+bench-detector: install
+	$(BIN)/python bench/bench_detector.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

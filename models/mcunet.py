@@ -8,15 +8,10 @@ microcontroller's few hundred KB of flash. Trained from scratch.
 
 import tensorflow as tf
 
-from models import features
+from models import features, mobilenet_blocks
 
 IMAGE_SIZE = 144
 STEM_CHANNELS = 16
-# PyTorch's default, which MCUNet trained with. Keras's 0.99 keeps the
-# initial moving variance (1.0, far above a depthwise conv's output
-# variance) for hundreds of steps: on 200 digits, 150 steps left the model
-# predicting one class at inference; with 0.9, 100 steps gave 0.99.
-BATCH_NORM_MOMENTUM = 0.9
 
 # One row per stage: (expansion, channels, repeats, stride, kernel). The
 # stride applies to the stage's first block; 144 px become 5x5 at the end.
@@ -37,12 +32,12 @@ def build(num_classes: int) -> tf.keras.Model:
     image = tf.keras.Input(
         shape=(IMAGE_SIZE, IMAGE_SIZE, 3), name=features.TRANSFORMED_IMAGE
     )
-    x = _conv_bn(image, STEM_CHANNELS, 3, 2, name="stem")
+    x = mobilenet_blocks.conv_bn(image, STEM_CHANNELS, 3, 2, name="stem")
     for stage, (expansion, channels, repeats, stride, kernel) in enumerate(
         BLOCKS, start=1
     ):
         for index in range(repeats):
-            x = _inverted_residual(
+            x = mobilenet_blocks.inverted_residual(
                 x,
                 expansion,
                 channels,
@@ -55,52 +50,3 @@ def build(num_classes: int) -> tf.keras.Model:
         num_classes, activation="softmax", name="probabilities"
     )(x)
     return tf.keras.Model(image, probabilities, name="mcunet")
-
-
-def _inverted_residual(
-    x: tf.Tensor,
-    expansion: int,
-    channels: int,
-    stride: int,
-    kernel: int,
-    *,
-    name: str,
-) -> tf.Tensor:
-    inputs = x
-    if expansion != 1:
-        x = _conv_bn(x, x.shape[-1] * expansion, 1, 1, name=f"{name}_expand")
-    x = tf.keras.layers.DepthwiseConv2D(
-        kernel, stride, padding="same", use_bias=False, name=f"{name}_dw"
-    )(x)
-    x = _batch_norm(f"{name}_dw_bn")(x)
-    x = tf.keras.layers.ReLU(6.0, name=f"{name}_dw_relu6")(x)
-    # Linear projection: a ReLU on the narrow output would lose
-    # information (MobileNetV2's "linear bottleneck").
-    x = tf.keras.layers.Conv2D(
-        channels, 1, use_bias=False, name=f"{name}_project"
-    )(x)
-    x = _batch_norm(f"{name}_project_bn")(x)
-    if stride == 1 and inputs.shape[-1] == channels:
-        x = tf.keras.layers.Add(name=f"{name}_add")([inputs, x])
-    return x
-
-
-def _conv_bn(
-    x: tf.Tensor, channels: int, kernel: int, stride: int, *, name: str
-) -> tf.Tensor:
-    x = tf.keras.layers.Conv2D(
-        channels,
-        kernel,
-        stride,
-        padding="same",
-        use_bias=False,
-        name=f"{name}_conv",
-    )(x)
-    x = _batch_norm(f"{name}_bn")(x)
-    return tf.keras.layers.ReLU(6.0, name=f"{name}_relu6")(x)
-
-
-def _batch_norm(name: str) -> tf.keras.layers.BatchNormalization:
-    return tf.keras.layers.BatchNormalization(
-        momentum=BATCH_NORM_MOMENTUM, name=name
-    )

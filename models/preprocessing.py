@@ -54,10 +54,17 @@ def preprocessing_fn(
         _required(custom_config, IMAGE_SIZE_KEY),
         _required(custom_config, CHANNELS_KEY),
     )
-    outputs = {
+    return {
         features.TRANSFORMED_IMAGE: clean_up(images, custom_config),
         features.TRANSFORMED_LABEL: _flat(inputs[features.LABEL]),
+        **slicing_features(inputs),
     }
+
+
+def slicing_features(inputs: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+    """Each image property's quantile bucket, and the path: what the
+    Evaluator and the analyses slice and join by."""
+    outputs = {}
     for name in features.PROPERTIES:
         if name in inputs:
             outputs[features.bucket_key(name)] = tft.bucketize(
@@ -81,15 +88,21 @@ def decode_and_resize(
         raise ValueError(
             f"channels must be one of {SUPPORTED_CHANNELS}, got {channels!r}"
         )
+    return decode_to_size(png_bytes_batch, image_size, image_size, channels)
+
+
+def decode_to_size(
+    png_bytes_batch: tf.Tensor, height: int, width: int, channels: int
+) -> tf.Tensor:
+    """PNG bytes, [batch] or [batch, 1], as float32 images
+    [batch, height, width, channels] in 0..1, stretched to that size."""
 
     def decode(png: tf.Tensor) -> tf.Tensor:
         image = tf.io.decode_png(png, channels=channels)
         image = tf.image.convert_image_dtype(image, tf.float32)
         # Antialiasing averages over all source pixels when shrinking a
         # large scan (as Pillow's resize does); enlarging is unaffected.
-        image = tf.image.resize(
-            image, [image_size, image_size], antialias=True
-        )
+        image = tf.image.resize(image, [height, width], antialias=True)
         # The resampling weights' rounding can overshoot 1 by an ulp.
         return tf.clip_by_value(image, 0.0, 1.0)
 
@@ -97,7 +110,7 @@ def decode_and_resize(
         decode,
         tf.reshape(png_bytes_batch, [-1]),
         fn_output_signature=tf.TensorSpec(
-            [image_size, image_size, channels], tf.float32
+            [height, width, channels], tf.float32
         ),
     )
 
