@@ -16,6 +16,7 @@ from tfx import v1 as tfx
 from tfx.utils import path_utils
 
 from models import centernet, features
+from tasks.detection.embedded_scenes import SceneDefects, write_scenes
 from tasks.detection.evaluation import MAP50, MAP50_95, eval_config
 from tasks.detection.mean_average_precision import (
     ImageBoxes,
@@ -101,8 +102,6 @@ def trained(tmp_path_factory, scenes) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def scenes(tmp_path_factory) -> Path:
-    from tasks.detection.embedded_scenes import SceneDefects, write_scenes
-
     root = tmp_path_factory.mktemp("scenes") / "data"
     write_scenes(
         root,

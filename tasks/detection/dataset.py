@@ -14,7 +14,7 @@ from core.dataset.etl.image_decoding import BadImageError
 from core.dataset.etl.image_records import ImageRecord
 from models import features
 from tasks.detection.annotations import scan_detection_dataset
-from tasks.detection.boxes import AnnotatedImage, Box
+from tasks.detection.boxes import AnnotatedImage
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,7 +81,8 @@ def scan_dataset(
 
 def instances(source: SourceImage) -> Mapping[str, int]:
     """Boxes per class."""
-    return Counter(box.class_name for box in _boxes(source.annotation))
+    annotated: LabelledBoxes = source.annotation
+    return Counter(box.class_name for box in annotated.image.boxes)
 
 
 def annotation_features(record: ImageRecord) -> dict[str, tf.train.Feature]:
@@ -123,7 +124,3 @@ def annotation_features(record: ImageRecord) -> dict[str, tf.train.Feature]:
         features.BOX_AREA_MEAN: floats([float(np.mean(areas or [0.0]))]),
         features.BOX_AREA_MIN: floats([min(areas, default=0.0)]),
     }
-
-
-def _boxes(annotation: LabelledBoxes) -> tuple[Box, ...]:
-    return annotation.image.boxes
