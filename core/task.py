@@ -1,9 +1,10 @@
-"""What differs between tasks (classification today; detection and
-segmentation to come), as one object per task that the shared code asks.
+"""What differs between tasks (classification, detection; segmentation
+to come), as one object per task that the shared code asks.
 
 The shared layers never name a task: they take its name from params.yaml's
-`task:` and call `get_task(name)`, as TFX resolves a `module_file`. Each
-member of `Task` is one row of docs/tasks.md's table.
+`task:` and call `get_task(name)` (or `get_pipeline_task`,
+`get_dataset_task` for what they need), as TFX resolves a `module_file`.
+Each member of `Task` is one row of docs/tasks.md's table.
 """
 
 import dataclasses
@@ -11,7 +12,14 @@ import importlib
 import types
 from collections.abc import Mapping, Sequence
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Final,
+    Protocol,
+    cast,
+    runtime_checkable,
+)
 
 import numpy as np
 import tensorflow as tf
@@ -25,9 +33,11 @@ if TYPE_CHECKING:  # the ETL imports this module, not the settings
     from core.settings import PrepareConfig
 
 DEFAULT_TASK: Final = "classification"
-# Each task's module, defining TASK, its Task object; a task whose
-# pipeline is still being built defines only DATASET_TASK, what the ETL
-# asks of it.
+# Each task's module. It defines TASK, its Task object; a task still
+# being built defines PIPELINE_TASK while its data-quality analyses and
+# loop are missing, or DATASET_TASK, what the ETL asks, while its
+# pipeline is.
+_LEVELS = ("TASK", "PIPELINE_TASK", "DATASET_TASK")
 TASK_MODULES = {
     "classification": "tasks.classification.task",
     "detection": "tasks.detection.task",
@@ -72,7 +82,7 @@ class DatasetTask(Protocol):
     ) -> dict[str, tf.train.Feature]: ...
 
 
-class Task(DatasetTask, Protocol):
+class PipelineTask(DatasetTask, Protocol):
     # The pipeline: Transform's and Trainer's code, as the dotted names
     # TFX takes, the task's fixed models, and what the Evaluator measures.
     @property
@@ -87,6 +97,16 @@ class Task(DatasetTask, Protocol):
     @property
     def slice_features(self) -> tuple[str, ...]: ...
 
+    # The Trainer's custom_config from params.yaml's trainer section.
+    def trainer_config(
+        self,
+        class_names: Sequence[str],
+        *,
+        model: str,
+        epochs: int | None,
+        augment: bool,
+    ) -> dict[str, Any]: ...
+
     def eval_config(
         self,
         class_names: Sequence[str],
@@ -94,6 +114,20 @@ class Task(DatasetTask, Protocol):
         min_accuracy: float,
         max_accuracy_drop: float,
     ) -> tfma.EvalConfig: ...
+
+    # The figure a run is judged by ("accuracy", "mAP50"): the summary's
+    # word for it and its key in the TFLite and test figures; the
+    # Evaluator's metric behind it; and the Evaluator's metric per class,
+    # "{}" standing for the class name ("" where the Evaluator slices by
+    # label instead).
+    @property
+    def headline(self) -> str: ...
+
+    @property
+    def headline_metric(self) -> str: ...
+
+    @property
+    def class_metric(self) -> str: ...
 
     # The TFLite export: the calibration and measuring inputs of a
     # transformed split, and the models' figures on them.
@@ -114,6 +148,38 @@ class Task(DatasetTask, Protocol):
         targets: np.ndarray,
     ) -> Any: ...  # a dataclass of figures, written as metrics.json
 
+    # TestAccuracy: the Keras and int8 models' figures on the test split,
+    # {"examples", "images_sha256", "keras", "int8", ...}, "keras" and
+    # "int8" each with the headline, "per_class_<headline>" and "slices".
+    def measure_split(
+        self,
+        keras_model_dir: str,
+        int8_model_file: str,
+        raw_dir: str,
+        transformed_dir: str,
+        *,
+        class_names: Sequence[str],
+        slice_features: Sequence[str],
+    ) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class EvaluationReporter(PipelineTask, Protocol):
+    # The report of a task without data-quality analyses: its model's
+    # figures and curves on the transformed splits (split name → folder),
+    # written as report.html into output_dir, whose path it returns.
+    def write_evaluation_report(
+        self,
+        model_dir: str,
+        transformed_split_dirs: Mapping[str, str],
+        output_dir: str,
+        *,
+        class_names: Sequence[str],
+        title: str,
+    ) -> str: ...
+
+
+class Task(PipelineTask, Protocol):
     # Data quality: out-of-sample label issues, into output_dir.
     def find_label_issues(
         self,
@@ -170,23 +236,51 @@ class Task(DatasetTask, Protocol):
 def get_dataset_task(name: str) -> DatasetTask:
     """What the ETL asks of task `name`; ValueError naming the tasks
     there are."""
-    module = _task_module(name)
-    return getattr(module, "TASK", None) or module.DATASET_TASK
+    found: DatasetTask = getattr(_task_module(name), _level(name))
+    return found
 
 
-def get_task(name: str) -> Task:
-    """The Task object of `name`; ValueError naming the tasks there are,
-    or saying what a task whose pipeline is not built yet can do."""
-    module = _task_module(name)
-    if not hasattr(module, "TASK"):
+def get_pipeline_task(name: str) -> PipelineTask:
+    """What the pipeline asks of task `name`; ValueError naming the tasks
+    there are, or saying what a task whose pipeline is not built yet can
+    do."""
+    task = get_dataset_task(name)
+    if _level(name) == "DATASET_TASK":
         raise ValueError(
             f"task: {name!r}: its images and annotations convert (dcp"
             " prepare, dcp etl), but its pipeline is not built yet; set"
-            f" params.yaml's task to one of {', '.join(_pipeline_tasks())}"
-            " to run one."
+            " params.yaml's task to one of"
+            f" {', '.join(_tasks_from('PIPELINE_TASK'))} to run one."
         )
-    task: Task = module.TASK
+    return cast(PipelineTask, task)
+
+
+def get_evaluation_reporter(name: str) -> EvaluationReporter:
+    """Task `name`, which reports its evaluation alone; ValueError if it
+    does not."""
+    task = get_pipeline_task(name)
+    if not isinstance(task, EvaluationReporter):
+        raise ValueError(
+            f"task: {name!r} writes no evaluation report of its own; its"
+            " report is the data-quality report"
+        )
     return task
+
+
+def get_task(name: str) -> Task:
+    """The Task object of `name`, for the data-quality analyses and the
+    loop; ValueError naming the tasks there are, or saying what a task
+    whose loop is not built yet can do."""
+    task = get_pipeline_task(name)
+    if _level(name) != "TASK":
+        raise ValueError(
+            f"task: {name!r}: its pipeline runs (dcp run, make run), but"
+            " its data-quality analyses and the loop (dcp report, fix,"
+            " review, augment, predict) are not built yet; set"
+            " params.yaml's task to one of"
+            f" {', '.join(_tasks_from('TASK'))} for those."
+        )
+    return cast(Task, task)
 
 
 def _task_module(name: str) -> types.ModuleType:
@@ -198,9 +292,13 @@ def _task_module(name: str) -> types.ModuleType:
     return importlib.import_module(TASK_MODULES[name])
 
 
-def _pipeline_tasks() -> list[str]:
-    return [
-        name
-        for name in sorted(TASK_MODULES)
-        if hasattr(_task_module(name), "TASK")
-    ]
+def _level(name: str) -> str:
+    """The fullest object task `name`'s module defines."""
+    module = _task_module(name)
+    return next(level for level in _LEVELS if hasattr(module, level))
+
+
+def _tasks_from(level: str) -> list[str]:
+    """The tasks whose module defines `level` or a fuller one."""
+    fuller = _LEVELS[: _LEVELS.index(level) + 1]
+    return [name for name in sorted(TASK_MODULES) if _level(name) in fuller]

@@ -8,7 +8,7 @@ from tfx.dsl.io import fileio
 from tfx.orchestration import metadata
 
 from core.dataset.etl.etl import read_classes
-from core.task import get_task
+from core.task import get_pipeline_task
 from dcp.config import Config
 from models.registry import get_model_spec
 from pipeline.tfx_pipeline import SPLIT_FOLDERS, create_pipeline
@@ -40,7 +40,7 @@ def pipeline_from_params(
             )
     model = get_model_spec(config.trainer.model)
     transform = config.transform
-    task = get_task(config.task)
+    task = get_pipeline_task(config.task)
     return create_pipeline(
         task=task,
         pipeline_name=pipeline_name or config.pipeline.name,
@@ -54,12 +54,12 @@ def pipeline_from_params(
             "opening": transform.opening,
             "adaptive_threshold": transform.adaptive_threshold,
         },
-        trainer_config={
-            "model": model.name,
-            "num_classes": len(classes),
-            "epochs": config.trainer.epochs,
-            "augment": config.trainer.augment,
-        },
+        trainer_config=task.trainer_config(
+            classes,
+            model=model.name,
+            epochs=config.trainer.epochs,
+            augment=config.trainer.augment,
+        ),
         eval_config=task.eval_config(
             classes,
             min_accuracy=config.evaluator.min_accuracy,

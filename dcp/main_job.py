@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from tfx import v1 as tfx
 
 from core.dataset.etl.etl import read_classes
+from core.task import get_pipeline_task
 from dcp.beam_runner import run_pipeline
 from dcp.config import Config
 from pipeline.run_report import (
@@ -42,6 +43,7 @@ def train_and_report(
         ),
         pipeline_name,
         read_classes(data_root),
+        get_pipeline_task(config.task),
     )
     write_dvc_files(
         results,

@@ -32,17 +32,20 @@ def format_summary(
     *,
     metrics_file: str,
     report_file: str,
-    issues_file: str,
+    issues_file: str | None,
 ) -> str:
+    """The run's figures, what it found and where its outputs are; the
+    findings' lines only where the run has data-quality analyses."""
     tflite = results.tflite
+    headline = results.headline
     lines = [
-        f"Eval accuracy {results.accuracy:.3f} on"
+        f"Eval {headline} {results.accuracy:.3f} on"
         f" {results.eval_examples} images;"
         f" {'blessed' if results.blessed else 'not blessed'}.",
-        f"  TFLite int8: {tflite['int8_bytes'] / 1024:.0f} KiB, accuracy"
-        f" {tflite['int8_accuracy']:.3f} (float32:"
+        f"  TFLite int8: {tflite['int8_bytes'] / 1024:.0f} KiB, {headline}"
+        f" {tflite[f'int8_{headline}']:.3f} (float32:"
         f" {tflite['float32_bytes'] / 1024:.0f} KiB,"
-        f" {tflite['float32_accuracy']:.3f})",
+        f" {tflite[f'float32_{headline}']:.3f})",
         "  per class: "
         + ", ".join(
             f"{name} {accuracy:.2f}"
@@ -55,23 +58,24 @@ def format_summary(
         ),
     ]
     if results.test:
-        lines += _test_lines(results.test)
+        lines += _test_lines(results.test, headline)
     anomalies = [
         f"  anomaly in {split}: {text}"
         for split, found in results.anomalies.items()
         for text in found
     ]
     lines += anomalies or ["  no anomalies in the data against the schema"]
-    lines.append(
-        "  data quality: "
-        + (
-            ", ".join(
-                f"{count} {issue.replace('_', ' ')}"
-                for issue, count in sorted(results.findings.items())
+    if results.findings is not None:
+        lines.append(
+            "  data quality: "
+            + (
+                ", ".join(
+                    f"{count} {issue.replace('_', ' ')}"
+                    for issue, count in sorted(results.findings.items())
+                )
+                or "nothing flagged"
             )
-            or "nothing flagged"
         )
-    )
     insight = _top_insight(results.artifacts.get("report"))
     if insight:
         lines.append(f"  top insight: {insight}")
@@ -83,8 +87,9 @@ def format_summary(
         f"  TFLite models: {results.artifacts['tflite']}",
         f"  metrics: {metrics_file}",
         f"  report: {report_file}",
-        f"  issues to review: {issues_file}",
     ]
+    if issues_file:
+        lines.append(f"  issues to review: {issues_file}")
     return "\n".join(lines)
 
 
@@ -104,17 +109,39 @@ def _top_insight(report_uri: str | None) -> str:
         return json.load(file)["top_insight"]
 
 
-def _test_lines(test: dict[str, Any]) -> list[str]:
+def _test_lines(test: dict[str, Any], headline: str) -> list[str]:
     keras = test["keras"]
     return [
-        f"Test accuracy {keras['accuracy']:.3f} on {test['examples']}"
+        f"Test {headline} {keras[headline]:.3f} on {test['examples']}"
         " images (held fixed; the blessing is on eval).",
-        f"  test TFLite int8: accuracy {test['int8']['accuracy']:.3f}",
+        f"  test TFLite int8: {headline} {test['int8'][headline]:.3f}",
         "  test per class: "
         + ", ".join(
-            f"{name} {accuracy:.2f}"
-            for name, accuracy in keras["per_class_accuracy"].items()
+            f"{name} {value:.2f}"
+            for name, value in keras[f"per_class_{headline}"].items()
         ),
+        *(_table_lines(keras["table"]) if "table" in keras else ()),
+    ]
+
+
+def _table_lines(table: dict[str, Any]) -> list[str]:
+    """A task's table of test figures (title, columns, rows), aligned;
+    numbers below 1 as shares to 3 places."""
+
+    def shown(value: Any) -> str:
+        if isinstance(value, float):
+            return f"{value:.3f}"
+        return "-" if value is None else str(value)
+
+    cells = [table["columns"], *([shown(v) for v in r] for r in table["rows"])]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
+    return [f"  test per class, {table['title']}:"] + [
+        "    "
+        + "  ".join(
+            cell.ljust(width) if i == 0 else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in cells
     ]
 
 
@@ -136,7 +163,7 @@ def write_dvc_files(
             writer.writerows([[actual, predicted]] * count)
     with (plots / "per_class_accuracy.csv").open("w", newline="") as file:
         writer = csv.writer(file)
-        writer.writerow(["class", "accuracy"])
+        writer.writerow(["class", results.headline])
         writer.writerows(results.per_class_accuracy.items())
 
 
@@ -149,21 +176,18 @@ def check_report_folder(report_dir: str) -> None:
     check_output_folder(report_dir, kind=REPORT_KIND, option=_REPORT_OPTION)
 
 
-def publish_report(report_uri: str, report_dir: str) -> tuple[str, str]:
-    """Copy the run's report.html and issues.csv (and the population
-    table and insights, when the report has them) into `report_dir`,
-    where the latest run's are always found; return the first two's
-    paths. `report_dir` must be new, empty or a report folder
-    (staged_output)."""
+def publish_report(report_uri: str, report_dir: str) -> tuple[str, str | None]:
+    """Copy the run's report.html, and issues.csv, the population table
+    and insights where the report has them, into `report_dir`, where the
+    latest run's are always found; return the paths of report.html and
+    issues.csv (None for a report without findings). `report_dir` must
+    be new, empty or a report folder (staged_output)."""
     make_output_folder(report_dir, kind=REPORT_KIND, option=_REPORT_OPTION)
-    copies = []
+    copies = {}
     for name in (REPORT_FILE, ISSUES_FILE, POPULATION_FILE, INSIGHTS_FILE):
         source = posixpath.join(report_uri, name)
-        if name in (POPULATION_FILE, INSIGHTS_FILE) and not fileio.exists(
-            source
-        ):
+        if name != REPORT_FILE and not fileio.exists(source):
             continue
-        copy = posixpath.join(report_dir, name)
-        fileio.copy(source, copy, overwrite=True)
-        copies.append(copy)
-    return copies[0], copies[1]
+        copies[name] = posixpath.join(report_dir, name)
+        fileio.copy(source, copies[name], overwrite=True)
+    return copies[REPORT_FILE], copies.get(ISSUES_FILE)

@@ -18,11 +18,12 @@ from tfx.utils import path_utils
 from components.quality_report.analysis import read_notes
 from components.quality_report.evaluation_results import read_evaluation
 from components.quality_report.report_data import SliceRow
-from components.test_accuracy.models_on_split import read_accuracy
+from components.test_accuracy.accuracy_file import read_accuracy
 from components.tflite_export import keys as tflite_keys
 from core.dataset.etl.etl import QUARANTINE_FILE, read_summary
 from core.findings.issues_csv import read_issues_csv
 from core.findings.quality_artifacts import ISSUES_FILE
+from core.task import DEFAULT_TASK, PipelineTask, get_pipeline_task
 
 _OUTPUT_EVENTS = (
     metadata_store_pb2.Event.OUTPUT,
@@ -41,6 +42,7 @@ _NOTING = (
 @dataclasses.dataclass(frozen=True)
 class RunResults:
     run_id: str  # the TFX pipeline run, as `dcp compare` takes it
+    # The task's headline figure on eval (see `headline`).
     accuracy: float
     eval_examples: int
     per_class_accuracy: dict[str, float]
@@ -49,37 +51,50 @@ class RunResults:
     blessed: bool
     tflite: dict[str, Any]  # sizes and accuracies, see TFLiteExport
     anomalies: dict[str, list[str]]  # split → descriptions
-    findings: dict[str, int]  # data-quality issue type → flagged images
+    # Data-quality issue type → flagged images; None without the analyses.
+    findings: dict[str, int] | None
     artifacts: dict[str, str]  # what → uri
     # The test split's figures (see TestAccuracy), None without a test split.
     test: dict[str, Any] | None = None
     # What limits what the run could judge: files the ETL left out, classes
     # too small to judge, ...
     warnings: tuple[str, ...] = ()
+    # The name of the task's headline figure (core.task): the fields
+    # named accuracy hold it.
+    headline: str = "accuracy"
 
     def metrics(self) -> dict[str, Any]:
         """The figures `dvc metrics` tracks."""
+        headline = self.headline
         return {
             "run_id": self.run_id,
-            "accuracy": self.accuracy,
+            headline: self.accuracy,
             "eval_examples": self.eval_examples,
-            "per_class_accuracy": self.per_class_accuracy,
+            f"per_class_{headline}": self.per_class_accuracy,
             "blessed": self.blessed,
             "tflite": self.tflite,
             "anomalies": sum(len(a) for a in self.anomalies.values()),
-            "findings": self.findings,
-            **({"test": _test_metrics(self.test)} if self.test else {}),
+            **(
+                {"findings": self.findings}
+                if self.findings is not None
+                else {}
+            ),
+            **(
+                {"test": _test_metrics(self.test, headline)}
+                if self.test
+                else {}
+            ),
         }
 
 
-def _test_metrics(test: dict[str, Any]) -> dict[str, Any]:
+def _test_metrics(test: dict[str, Any], headline: str) -> dict[str, Any]:
     """The test figures `dvc metrics` tracks; the slices stay in the
     report."""
     return {
-        "accuracy": test["keras"]["accuracy"],
+        headline: test["keras"][headline],
         "examples": test["examples"],
-        "per_class_accuracy": test["keras"]["per_class_accuracy"],
-        "int8_accuracy": test["int8"]["accuracy"],
+        f"per_class_{headline}": test["keras"][f"per_class_{headline}"],
+        f"int8_{headline}": test["int8"][headline],
         "images_sha256": test["images_sha256"],
     }
 
@@ -168,8 +183,10 @@ def read_results(
     connection_config: metadata.ConnectionConfigType,
     pipeline_name: str,
     class_names: list[str],
+    task: PipelineTask | None = None,
 ) -> RunResults:
-    """The figures of the latest run of `pipeline_name`."""
+    """The figures of the latest run of `pipeline_name`, a pipeline of
+    `task` (by default classification)."""
     run_id = pipeline_runs(connection_config, pipeline_name)[-1]
     outputs = latest_outputs(connection_config, pipeline_name, run_id)
     blessing = outputs[("Evaluator", "blessing")]
@@ -179,6 +196,7 @@ def read_results(
         blessed=blessing.custom_properties["blessed"].int_value == 1,
         class_names=class_names,
         data_root=run_data_root(connection_config, pipeline_name, run_id),
+        task=task,
     )
 
 
@@ -189,19 +207,30 @@ def results_from_outputs(
     blessed: bool,
     class_names: list[str],
     data_root: str | None = None,
+    task: PipelineTask | None = None,
 ) -> RunResults:
-    """The figures of a run whose (component, output key) → uri are
-    `uris`, from any orchestrator; with the ETL's warnings if its output,
-    `data_root`, is given."""
+    """The figures of a run of `task` (by default classification) whose
+    (component, output key) → uri are `uris`, from any orchestrator; with
+    the ETL's warnings if its output, `data_root`, is given."""
+    task = task or get_pipeline_task(DEFAULT_TASK)
     evaluation = uris[("Evaluator", "evaluation")]
-    summary = read_evaluation(evaluation, class_names)
+    summary = read_evaluation(
+        evaluation,
+        class_names,
+        metric=task.headline_metric,
+        class_metric=task.class_metric,
+    )
     tflite_dir = path_utils.serving_model_path(
         uris[("TFLiteExport", "tflite_model")]
     )
-    report = uris[("QualityReport", "report")]
+    report = (
+        uris.get(("QualityReport", "report"))
+        or uris[("EvaluationReport", "report")]
+    )
     test = uris.get(("TestAccuracy", "accuracy"))
     return RunResults(
         run_id=run_id,
+        headline=task.headline,
         accuracy=summary.accuracy,
         eval_examples=summary.examples,
         per_class_accuracy=summary.per_class_accuracy,
@@ -210,12 +239,7 @@ def results_from_outputs(
         blessed=blessed,
         tflite=read_tflite_metrics(tflite_dir),
         anomalies=_anomalies(uris[("ExampleValidator", "anomalies")]),
-        findings=dict(
-            Counter(
-                row["issue"]
-                for row in read_issues_csv(posixpath.join(report, ISSUES_FILE))
-            )
-        ),
+        findings=_findings(report),
         artifacts={
             "model": uris[("Trainer", "model")],
             "evaluation": evaluation,
@@ -226,6 +250,16 @@ def results_from_outputs(
         test=read_accuracy(test) if test else None,
         warnings=run_warnings(uris, data_root),
     )
+
+
+def _findings(report_uri: str) -> dict[str, int] | None:
+    """Flagged images per issue type in the report's issues.csv; None for
+    a report without findings (a task without data-quality analyses)."""
+    issues_file = posixpath.join(report_uri, ISSUES_FILE)
+    if not fileio.exists(issues_file):
+        return None
+    issues = read_issues_csv(issues_file)
+    return dict(Counter(row["issue"] for row in issues))
 
 
 def run_warnings(

@@ -9,13 +9,14 @@ from tfx import v1 as tfx
 from tfx.orchestration import metadata
 
 from components.duplicates.component import Duplicates
+from components.evaluation_report.component import EvaluationReport
 from components.label_issues.component import LabelIssues
 from components.outliers.component import Outliers
 from components.quality_report.component import QualityReport
 from components.test_accuracy.component import TestAccuracy
 from components.tflite_export.component import TFLiteExport
 from core.code_version import CODE_VERSION_KEY, code_fingerprint
-from core.task import Task
+from core.task import EvaluationReporter, PipelineTask, Task, get_task
 from pipeline.settings import QualityConfig
 
 # The ETL's split folders, and the names TFX gives them.
@@ -30,6 +31,7 @@ STEP_CODE = {
     "Duplicates": "components.duplicates.component",
     "Outliers": "components.outliers.component",
     "QualityReport": "components.quality_report.component",
+    "EvaluationReport": "components.evaluation_report.component",
 }
 
 
@@ -37,14 +39,16 @@ STEP_CODE = {
 # and the members they call.
 TASK_MEMBERS = {
     "TFLiteExport": ("read_tflite_split", "measure_tflite"),
+    "TestAccuracy": ("measure_split",),
     "LabelIssues": ("find_label_issues",),
     "QualityReport": ("error_analysis",),
+    "EvaluationReport": ("write_evaluation_report",),
 }
 # Every step that runs this package's code.
 CODE_STEPS = ("Transform", "Trainer", *STEP_CODE)
 
 
-def step_code(step: str, task: Task) -> tuple[str, tuple[str, ...]]:
+def step_code(step: str, task: PipelineTask) -> tuple[str, tuple[str, ...]]:
     """The module `step` runs for `task`, and the modules of the task's
     functions it calls by the task's name, which imports do not show."""
     if step == "Transform":
@@ -53,18 +57,20 @@ def step_code(step: str, task: Task) -> tuple[str, tuple[str, ...]]:
         return task.run_fn.rsplit(".", 1)[0], ()
     members = TASK_MEMBERS.get(step, ())
     return STEP_CODE[step], tuple(
-        getattr(task, member).__module__ for member in members
+        getattr(task, member).__module__
+        for member in members
+        if hasattr(task, member)  # the task runs the step
     )
 
 
-def step_fingerprint(step: str, task: Task) -> str:
+def step_fingerprint(step: str, task: PipelineTask) -> str:
     entry, also = step_code(step, task)
     return code_fingerprint(entry, also=also)
 
 
 def create_pipeline(
     *,
-    task: Task,
+    task: PipelineTask,
     pipeline_name: str,
     pipeline_root: str,
     data_root: str,
@@ -88,11 +94,12 @@ def create_pipeline(
       pipeline_root: where artifacts are written.
       data_root: the ETL output: `<folder>/*.tfrecord.gz` per split.
       splits: TFX split names to import, among "train", "eval", "test".
-      transform_config: custom_config of models.preprocessing.
-      trainer_config: custom_config of models.trainer.run_fn.
+      transform_config: custom_config of the task's preprocessing_fn.
+      trainer_config: custom_config of the task's run_fn.
       eval_config: what the Evaluator measures and what blesses a model.
       class_names: the label of each class index.
-      quality: settings of the data-quality analyses.
+      quality: settings of the data-quality analyses, which run where
+        the task has them.
       serving_dir: where the Pusher puts a blessed model.
       metadata_connection_config: MLMD store; None where the orchestrator
         provides it (Kubeflow).
@@ -190,6 +197,7 @@ def create_pipeline(
                 transformed_examples=transform.outputs["transformed_examples"],
                 class_names=json.dumps(list(class_names)),
                 slice_features=json.dumps(list(task.slice_features)),
+                task=task.name,
                 code_version=step_fingerprint("TestAccuracy", task),
             )
         ]
@@ -206,6 +214,75 @@ def create_pipeline(
             )
         ),
     )
+    # The report: the task's evaluation alone while its data-quality
+    # analyses are to come, else the analyses and the quality report.
+    analyses = (
+        [
+            EvaluationReport(
+                model=trainer.outputs["model"],
+                transformed_examples=transform.outputs["transformed_examples"],
+                class_names=json.dumps(list(class_names)),
+                title=pipeline_name,
+                task=task.name,
+                code_version=step_fingerprint("EvaluationReport", task),
+            )
+        ]
+        if isinstance(task, EvaluationReporter)
+        else _data_quality_steps(
+            get_task(task.name),
+            example_gen=example_gen,
+            transform=transform,
+            trainer=trainer,
+            evaluator=evaluator,
+            test_accuracy=test_accuracy,
+            class_names=class_names,
+            quality=quality,
+            splits=splits,
+            model=trainer_config["model"],
+            data_root=data_root,
+            title=pipeline_name,
+        )
+    )
+    return tfx.dsl.Pipeline(
+        pipeline_name=pipeline_name,
+        pipeline_root=pipeline_root,
+        components=[
+            example_gen,
+            statistics_gen,
+            schema_gen,
+            example_validator,
+            transform,
+            trainer,
+            *([baseline] if compare_with_blessed else []),
+            evaluator,
+            tflite_export,
+            *test_accuracy,
+            pusher,
+            *analyses,
+        ],
+        enable_cache=enable_cache,
+        metadata_connection_config=metadata_connection_config,
+        beam_pipeline_args=list(beam_pipeline_args),
+    )
+
+
+def _data_quality_steps(
+    task: Task,
+    *,
+    example_gen: tfx.components.ImportExampleGen,
+    transform: tfx.components.Transform,
+    trainer: tfx.components.Trainer,
+    evaluator: tfx.components.Evaluator,
+    test_accuracy: list[Any],
+    class_names: Sequence[str],
+    quality: QualityConfig,
+    splits: Sequence[str],
+    model: str,
+    data_root: str,
+    title: str,
+) -> list[Any]:
+    """LabelIssues, Duplicates, Outliers and the QualityReport over them,
+    for a task that has them."""
     # Suspected label errors: confident learning on out-of-sample
     # probabilities of train, eval and test images; test is judged but
     # never learnt from, so that it stays a fair measure.
@@ -215,7 +292,7 @@ def create_pipeline(
         transformed_examples=transform.outputs["transformed_examples"],
         class_names=json.dumps(list(class_names)),
         task=task.name,
-        model=trainer_config["model"],
+        model=model,
         method=quality.label_method,
         folds=quality.folds,
         epochs=quality.label_epochs,
@@ -252,34 +329,11 @@ def create_pipeline(
         class_names=json.dumps(list(class_names)),
         etl_dir=data_root,
         budget=quality.budget,
-        title=pipeline_name,
+        title=title,
         task=task.name,
         test_accuracy=(
             test_accuracy[0].outputs["accuracy"] if test_accuracy else None
         ),
         code_version=step_fingerprint("QualityReport", task),
     )
-    return tfx.dsl.Pipeline(
-        pipeline_name=pipeline_name,
-        pipeline_root=pipeline_root,
-        components=[
-            example_gen,
-            statistics_gen,
-            schema_gen,
-            example_validator,
-            transform,
-            trainer,
-            *([baseline] if compare_with_blessed else []),
-            evaluator,
-            tflite_export,
-            *test_accuracy,
-            pusher,
-            label_issues,
-            duplicates,
-            outliers,
-            quality_report,
-        ],
-        enable_cache=enable_cache,
-        metadata_connection_config=metadata_connection_config,
-        beam_pipeline_args=list(beam_pipeline_args),
-    )
+    return [label_issues, duplicates, outliers, quality_report]

@@ -14,6 +14,7 @@ from core.code_version import (
     code_fingerprint,
     imported_modules,
 )
+from core.task import get_pipeline_task
 from dcp.config import load_config
 from dcp.from_params import pipeline_from_params
 from pipeline.tfx_pipeline import CODE_STEPS, step_code
@@ -32,8 +33,8 @@ def code_copy(tmp_path):
     return tmp_path
 
 
-def fingerprint(step, root) -> str:
-    entry, also = step_code(step, TASK)
+def fingerprint(step, root, task=TASK) -> str:
+    entry, also = step_code(step, task)
     return code_fingerprint(entry, root, also=also)
 
 
@@ -79,10 +80,16 @@ def test_a_page_template_change_reruns_the_report_alone(code_copy):
 
 def test_a_test_accuracy_change_reruns_it_and_the_report(code_copy):
     before = fingerprints(code_copy)
-    edit(code_copy / "components" / "test_accuracy" / "figures.py")
-    after = fingerprints(code_copy)
+    # The task's measure, reached by name, reruns TestAccuracy alone.
+    edit(code_copy / "tasks" / "classification" / "accuracy_figures.py")
+    measured = fingerprints(code_copy)
+    assert {step for step in CODE_STEPS if measured[step] != before[step]} == {
+        "TestAccuracy"
+    }
     # The report reads what TestAccuracy writes.
-    assert {step for step in CODE_STEPS if after[step] != before[step]} == {
+    edit(code_copy / "components" / "test_accuracy" / "accuracy_file.py")
+    after = fingerprints(code_copy)
+    assert {step for step in CODE_STEPS if after[step] != measured[step]} == {
         "TestAccuracy",
         "QualityReport",
     }
@@ -132,7 +139,13 @@ def test_imports_are_followed_through_packages(code_copy):
         imported_modules("components.nowhere", code_copy)
 
 
-def test_every_step_running_our_code_carries_its_fingerprint(tmp_path):
+@pytest.mark.parametrize(
+    "task, report",
+    [("classification", "QualityReport"), ("detection", "EvaluationReport")],
+)
+def test_every_step_running_our_code_carries_its_fingerprint(
+    tmp_path, task, report
+):
     data_root = tmp_path / "tfrecords"
     # With a test split, so that TestAccuracy is in the DAG.
     for folder in ("train", "val", "test"):
@@ -140,12 +153,18 @@ def test_every_step_running_our_code_carries_its_fingerprint(tmp_path):
     (data_root / "classes.json").write_text(json.dumps(list("0123456789")))
     config = load_config(REPO / "params.yaml")
     config = dataclasses.replace(
-        config, etl=dataclasses.replace(config.etl, output=str(data_root))
+        config,
+        task=task,
+        etl=dataclasses.replace(config.etl, output=str(data_root)),
     )
     pipeline = pipeline_from_params(config, metadata_connection_config=None)
     nodes = {node.id: node for node in pipeline.components}
-    for step in CODE_STEPS:
+    steps = [step for step in CODE_STEPS if step in nodes]
+    assert {"Transform", "Trainer", "TestAccuracy", report} <= set(steps)
+    for step in steps:
         properties = nodes[step].exec_properties
         if "custom_config" in properties:  # the Transform and the Trainer
             properties = json.loads(properties["custom_config"])
-        assert properties[CODE_VERSION_KEY] == fingerprint(step, REPO)
+        assert properties[CODE_VERSION_KEY] == fingerprint(
+            step, REPO, get_pipeline_task(task)
+        )

@@ -21,12 +21,9 @@ from sklearn.linear_model import LogisticRegression
 from components.quality_report.analysis import class_counts
 from components.quality_report.evaluation_results import EvaluationSummary
 from components.quality_report.report_data import SliceRow
-from components.test_accuracy.figures import (
-    accuracy_figures,
-    images_digest,
-)
 from core.dataset.embedded.digits import render_digit
 from core.dataset.etl.image_properties import image_properties
+from core.readers.example_tables import images_digest
 from dcp.commands import compare as command
 from iteration.comparison.accuracy import (
     CLASS,
@@ -78,6 +75,7 @@ from iteration.comparison.runs import (
 )
 from pipeline.run_report import write_dvc_files
 from pipeline.run_results import RunResults
+from tasks.classification.accuracy_figures import accuracy_figures
 from tests.raw_tables import raw_table
 from tests.test_html_report import EVIL, Page
 from tests.test_report_browser import dump_dom

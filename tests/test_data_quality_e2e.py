@@ -14,10 +14,7 @@ from tfx import v1 as tfx
 from tfx.utils import path_utils
 
 from components.quality_report.evaluation_results import read_evaluation
-from components.test_accuracy.models_on_split import (
-    measure_split,
-    read_accuracy,
-)
+from components.test_accuracy.accuracy_file import read_accuracy
 from components.tflite_export.keys import INT8_FILE
 from core.dataset.etl.etl import read_classes
 from core.findings.quality_artifacts import ISSUES_FILE, RANKING_FILE
@@ -29,6 +26,7 @@ from pipeline.run_results import (
     read_tflite_metrics,
 )
 from tasks.classification.evaluation import SLICE_PROPERTIES
+from tasks.classification.split_accuracy import measure_split
 from tests.conftest import REPO, write_embedded_tfrecords
 from tests.test_html_report import SECTION_IDS
 from tests.test_report_browser import dump_dom, run_chromium

@@ -3,18 +3,21 @@ real components (LocalDagRunner) on the ETL's output of embedded scenes;
 the serving model reads raw examples and returns detections, and TFMA's
 COCO metrics on them agree with pycocotools."""
 
+import contextlib
+import io
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_model_analysis as tfma
 import tensorflow_transform as tft
-from tfx import v1 as tfx
 from tfx.utils import path_utils
 
+from dcp import cli
 from models import centernet, features
 from tasks.detection.embedded_scenes import SceneDefects, write_scenes
 from tasks.detection.evaluation import MAP50, MAP50_95, eval_config
@@ -30,6 +33,8 @@ from tasks.detection.trainer import (
     SERVING_SIGNATURE,
     read_boxes,
 )
+from tests.conftest import IN_PROCESS_BEAM
+from tests.test_config import edited_params
 from tests.test_detection_etl import boxes_of, etl
 from tests.test_etl import read_examples
 
@@ -37,66 +42,46 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory, scenes) -> dict[str, Path]:
-    """A two-epoch run of ImportExampleGen → StatisticsGen → SchemaGen →
-    Transform → Trainer on the converted scenes."""
+def trained(tmp_path_factory, scenes) -> dict[str, Any]:
+    """`dcp run --data` on the scenes with task: detection: the ETL and
+    the whole pipeline, the detector trained for 8 epochs."""
     root = tmp_path_factory.mktemp("detection_run")
-    data = root / "tfrecords"
-    etl(scenes, data)
-    example_gen = tfx.components.ImportExampleGen(
-        input_base=str(data),
-        input_config=tfx.proto.Input(
-            splits=[
-                tfx.proto.Input.Split(name="train", pattern="train/*"),
-                tfx.proto.Input.Split(name="eval", pattern="val/*"),
-            ]
-        ),
-    )
-    statistics = tfx.components.StatisticsGen(
-        examples=example_gen.outputs["examples"]
-    )
-    schema = tfx.components.SchemaGen(
-        statistics=statistics.outputs["statistics"], infer_feature_shape=True
-    )
-    transform = tfx.components.Transform(
-        examples=example_gen.outputs["examples"],
-        schema=schema.outputs["schema"],
-        preprocessing_fn="tasks.detection.preprocessing.preprocessing_fn",
-    )
-    trainer = tfx.components.Trainer(
-        run_fn="tasks.detection.trainer.run_fn",
-        examples=transform.outputs["transformed_examples"],
-        transform_graph=transform.outputs["transform_graph"],
-        schema=schema.outputs["schema"],
-        train_args=tfx.proto.TrainArgs(splits=["train"]),
-        eval_args=tfx.proto.EvalArgs(splits=["eval"]),
-        custom_config={
-            "class_names": json.loads((data / "classes.json").read_text()),
-            "epochs": 8,
-        },
-    )
-    tfx.orchestration.LocalDagRunner().run(
-        tfx.dsl.Pipeline(
-            pipeline_name="detection",
-            pipeline_root=str(root / "tfx"),
-            components=[example_gen, statistics, schema, transform, trainer],
-            metadata_connection_config=(
-                tfx.orchestration.metadata.sqlite_metadata_connection_config(
-                    str(root / "metadata.sqlite")
-                )
-            ),
+
+    def edit(params: dict[str, Any]) -> None:
+        params["task"] = "detection"
+        params["etl"]["output"] = str(root / "data" / "tfrecords")
+        params["trainer"]["epochs"] = 8
+        params["evaluator"]["min_accuracy"] = 0.0
+        params["pipeline"].update(
+            root=str(root / "tfx"),
+            metadata=str(root / "metadata.sqlite"),
+            serving_dir=str(root / "serving"),
+            metrics=str(root / "metrics.json"),
+            plots=str(root / "plots"),
+            beam_args=list(IN_PROCESS_BEAM),
         )
-    )
-    [model] = (root / "tfx" / "Trainer" / "model").glob("*")
-    [graph] = (root / "tfx" / "Transform" / "transform_graph").glob("*")
-    [transformed] = (root / "tfx" / "Transform" / "transformed_examples").glob(
-        "*"
-    )
+        params["quality"]["report"] = str(root / "report")
+
+    params = edited_params(root, edit)
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        status = cli.main(
+            ["--params", str(params), "run", "--data", str(scenes)]
+        )
+    assert status == 0, output.getvalue()
+    tfx_root = root / "tfx"
+    [model] = (tfx_root / "Trainer" / "model").glob("*")
+    [graph] = (tfx_root / "Transform" / "transform_graph").glob("*")
+    [transformed] = (tfx_root / "Transform" / "transformed_examples").glob("*")
     return {
-        "data": data,
+        "data": root / "data" / "external" / scenes.name / "tfrecords",
         "model": model,
         "graph": graph,
         "transformed": transformed,
+        "summary": output.getvalue(),
+        "metrics": json.loads((root / "metrics.json").read_text()),
+        "tfx": tfx_root,
+        "root": root,
     }
 
 
@@ -217,23 +202,12 @@ def served_detections(serving_dir: str, examples) -> list[ImageBoxes]:
     return found
 
 
-def test_tfma_coco_metrics_agree_with_pycocotools(trained, tmp_path):
+def test_the_evaluator_coco_metrics_agree_with_pycocotools(trained):
     classes = ["zero", "one", "seven"]
     examples = list(read_examples(trained["data"], "val").values())
     serving_dir = path_utils.serving_model_path(str(trained["model"]))
-    config = eval_config(classes, min_map=0.0, max_map_drop=1.0)
-    # Without a baseline, only the Evaluator's first run may judge a
-    # change threshold; the blessing is not what this test checks.
-    for metric in config.metrics_specs[0].metrics:
-        del metric.per_slice_thresholds[:]
-    result = tfma.run_model_analysis(
-        eval_shared_model=tfma.default_eval_shared_model(
-            serving_dir, eval_config=config
-        ),
-        eval_config=config,
-        data_location=str(next((trained["data"] / "val").glob("*.gz"))),
-        output_path=str(tmp_path / "evaluation"),
-    )
+    [evaluation] = (trained["tfx"] / "Evaluator" / "evaluation").glob("*")
+    result = tfma.load_eval_result(str(evaluation))
     overall = dict(result.slicing_metrics)[()][""][""]
     truth = [
         ImageBoxes(
@@ -341,3 +315,50 @@ def test_the_evaluator_scores_known_detections(
         assert overall[f"AP50/{name}"]["doubleValue"] == pytest.approx(
             expected
         )
+
+
+def test_dcp_run_summarises_map_on_eval_and_test(trained):
+    summary, metrics = trained["summary"], trained["metrics"]
+    [evaluation] = (trained["tfx"] / "Evaluator" / "evaluation").glob("*")
+    overall = dict(tfma.load_eval_result(str(evaluation)).slicing_metrics)[()][
+        ""
+    ][""]
+    assert metrics["mAP50"] == pytest.approx(overall[MAP50]["doubleValue"])
+    assert f"Eval mAP50 {metrics['mAP50']:.3f} on 6 images; blessed." in (
+        summary
+    )
+    # The TFLite export measures the Keras network itself, outside TFMA:
+    # the same model on the same images.
+    tflite = metrics["tflite"]
+    assert tflite["keras_mAP50"] == pytest.approx(metrics["mAP50"], abs=0.01)
+    assert 0 <= tflite["int8_mAP50"] <= 1
+    assert tflite["int8_bytes"] < tflite["float32_bytes"]
+    assert f"mAP50 {tflite['int8_mAP50']:.3f} (float32:" in summary
+    test = metrics["test"]
+    assert test["examples"] == 2
+    assert f"Test mAP50 {test['mAP50']:.3f} on 2 images" in summary
+    assert set(test["per_class_mAP50"]) <= {"zero", "one", "seven"}
+    # Ultralytics' per-class table, all classes first: 2 test images
+    # with 8 boxes.
+    lines = summary.splitlines()
+    [start] = [
+        i for i, line in enumerate(lines) if "test per class, at" in line
+    ]
+    assert lines[start + 1].split() == [
+        "class",
+        "images",
+        "instances",
+        "P",
+        "R",
+        "F1",
+        "mAP50",
+        "mAP50-95",
+    ]
+    assert lines[start + 2].split()[:4] == ["all", "classes", "2", "8"]
+    # The evaluation report, published; no data-quality analyses yet,
+    # and none is claimed.
+    report = trained["root"] / "report" / "report.html"
+    assert f"  report: {report}" in summary
+    assert all(name in report.read_text() for name in ("zero", "seven"))
+    assert "data quality" not in summary and "issues to review" not in summary
+    assert metrics["blessed"] is True

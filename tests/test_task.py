@@ -2,6 +2,8 @@
 params.yaml's `task:` names it."""
 
 import io
+import sys
+import types
 from pathlib import PurePosixPath
 from typing import get_args
 
@@ -19,6 +21,7 @@ from core.task import (
     DEFAULT_TASK,
     TASK_MODULES,
     get_dataset_task,
+    get_pipeline_task,
     get_task,
 )
 from dcp.config import ConfigError, load_config
@@ -48,12 +51,25 @@ def test_params_choices_are_the_registered_tasks():
         assert get_dataset_task(name).name == name
 
 
-def test_a_task_without_its_pipeline_says_what_it_can_do():
-    assert get_dataset_task("detection").name == "detection"
+def test_a_task_without_its_loop_says_what_it_can_do():
+    assert get_pipeline_task("detection").name == "detection"
+    assert get_dataset_task("detection") is get_pipeline_task("detection")
     with pytest.raises(ValueError) as refused:
         get_task("detection")
+    assert "its pipeline runs (dcp run, make run)" in str(refused.value)
+    assert "one of classification for those" in str(refused.value)
+
+
+def test_a_task_without_its_pipeline_says_what_it_can_do(monkeypatch):
+    dataset_only = types.ModuleType("tasks.boxes_only")
+    dataset_only.DATASET_TASK = get_dataset_task("detection")  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "tasks.boxes_only", dataset_only)
+    monkeypatch.setitem(TASK_MODULES, "boxes", "tasks.boxes_only")
+    assert get_dataset_task("boxes").name == "detection"
+    with pytest.raises(ValueError) as refused:
+        get_pipeline_task("boxes")
     assert "dcp etl" in str(refused.value)
-    assert "one of classification to run one" in str(refused.value)
+    assert "one of classification, detection to run one" in str(refused.value)
 
 
 def test_a_classification_example_carries_the_label_and_its_name():

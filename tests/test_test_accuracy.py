@@ -4,10 +4,8 @@ the Evaluator slices, and the fingerprint of the images measured."""
 import numpy as np
 import pytest
 
-from components.test_accuracy.figures import (
-    accuracy_figures,
-    images_digest,
-)
+from core.readers.example_tables import images_digest
+from tasks.classification.accuracy_figures import accuracy_figures
 
 CLASSES = ["i", "ii", "iii"]
 

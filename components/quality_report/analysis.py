@@ -26,7 +26,7 @@ from components.quality_report.suggested_actions import (
     LabelEvidence,
     suggest_actions,
 )
-from components.test_accuracy.models_on_split import read_accuracy
+from components.test_accuracy.accuracy_file import read_accuracy
 from core.findings.finding import Finding
 from core.findings.issues_csv import (
     read_issues_csv,

@@ -1,5 +1,6 @@
-"""The Evaluator's results read back from its artifact: accuracy overall,
-by class and by image-property slice, and the confusion matrix."""
+"""The Evaluator's results read back from its artifact: the task's
+headline figure (accuracy, mAP50) overall, by class and by
+image-property slice, and the confusion matrix."""
 
 import dataclasses
 from typing import Any
@@ -22,19 +23,35 @@ class EvaluationSummary:
     confusion: dict[tuple[str, str], int]  # (actual, predicted) → count
 
 
-def read_evaluation(uri: str, class_names: list[str]) -> EvaluationSummary:
-    """What the Evaluator wrote into the ModelEvaluation at `uri`."""
+def read_evaluation(
+    uri: str,
+    class_names: list[str],
+    *,
+    metric: str = ACCURACY,
+    class_metric: str = "",
+) -> EvaluationSummary:
+    """What the Evaluator wrote into the ModelEvaluation at `uri`: the
+    figures of `metric`, overall, per class and per slice; per class from
+    the label's slices, or from `class_metric` ("{}" the class's name)
+    where one is given."""
     result = tfma.load_eval_result(uri)
     by_slice = {
-        slice_key: _accuracy_and_count(metrics)
+        slice_key: _value_and_count(metrics, metric)
         for slice_key, metrics in result.slicing_metrics
     }
     accuracy, examples = by_slice[()]
-    per_class = {
-        class_names[key[0][1]]: value[0]
-        for key, value in sorted(by_slice.items())
-        if key and key[0][0] == features.LABEL
-    }
+    if class_metric:
+        overall = dict(result.slicing_metrics)[()][""][""]
+        per_class = {
+            name: float(overall[class_metric.format(name)]["doubleValue"])
+            for name in class_names
+        }
+    else:
+        per_class = {
+            class_names[key[0][1]]: value[0]
+            for key, value in sorted(by_slice.items())
+            if key and key[0][0] == features.LABEL
+        }
     slices = sorted(
         (
             SliceRow(key[0][0], int(key[0][1]), *value)
@@ -52,10 +69,12 @@ def read_evaluation(uri: str, class_names: list[str]) -> EvaluationSummary:
     )
 
 
-def _accuracy_and_count(metrics: dict[str, Any]) -> tuple[float, int]:
+def _value_and_count(
+    metrics: dict[str, Any], metric: str
+) -> tuple[float, int]:
     overall = metrics[""][""]
     return (
-        float(overall[ACCURACY]["doubleValue"]),
+        float(overall[metric]["doubleValue"]),
         int(overall["example_count"]["doubleValue"]),
     )
 

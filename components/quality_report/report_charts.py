@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from components.quality_report.report_data import ReportData
-from core.pages.charts import Chart
+from core.pages.charts import Chart, vega_lite
 
 _SPLIT_COLOURS = {"train": "#4477aa", "val": "#ccbb44", "test": "#ee6677"}
 _PERCENT = {"format": ".0%"}
@@ -23,16 +23,6 @@ def charts(
         _slices(data),
     ]
     return [chart for chart in found if chart]
-
-
-def _spec(description: str, values: list[dict[str, Any]], **spec: Any):
-    return {
-        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
-        "description": description,
-        "data": {"values": values},
-        "config": {"axisX": {"labelAngle": 0, "labelLimit": 90}},
-        **spec,
-    }
 
 
 def _split_colour(splits: Sequence[str]) -> dict[str, Any]:
@@ -60,7 +50,7 @@ def _class_balance(
     ]
     return Chart(
         "class-balance-chart",
-        _spec(
+        vega_lite(
             "Images per class and split",
             values,
             width={"step": 22},
@@ -105,7 +95,7 @@ def _property_histograms(
     order = [s for s in splits if any(v["split"] == s for v in values)]
     return Chart(
         "property-histograms-chart",
-        _spec(
+        vega_lite(
             "Histograms of the image properties per split",
             values,
             facet={
@@ -153,7 +143,7 @@ def _per_class_accuracy(data: ReportData) -> Chart | None:
     ]
     return Chart(
         "per-class-accuracy-chart",
-        _spec(
+        vega_lite(
             "Accuracy per class on the evaluation images",
             values,
             width={"step": 64},
@@ -194,7 +184,7 @@ def _confusion(data: ReportData) -> Chart | None:
     }
     return Chart(
         "confusion-chart",
-        _spec(
+        vega_lite(
             "Confusion matrix: evaluation images by actual and predicted"
             " class",
             values,
@@ -245,7 +235,7 @@ def _slices(data: ReportData) -> Chart | None:
     ]
     return Chart(
         "slices-chart",
-        _spec(
+        vega_lite(
             "Accuracy per bucket of each image property",
             values,
             width=140,

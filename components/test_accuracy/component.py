@@ -17,13 +17,11 @@ from components.function_component import (
     Parameter,
     component,
 )
+from components.test_accuracy.accuracy_file import write_accuracy
 from components.test_accuracy.keys import SplitAccuracy
-from components.test_accuracy.models_on_split import (
-    measure_split,
-    write_accuracy,
-)
 from components.tflite_export import keys as tflite_keys
 from core.readers.example_tables import split_dir
+from core.task import DEFAULT_TASK, get_pipeline_task
 
 
 @component
@@ -36,11 +34,13 @@ def TestAccuracy(
     class_names: Parameter[str],
     slice_features: Parameter[str],
     split: Parameter[str] = "test",
+    task: Parameter[str] = DEFAULT_TASK,
     code_version: Parameter[str] = "",
 ) -> None:
     """Writes accuracy.json: the Keras model's and the int8 TFLite
-    model's accuracy on `split`, overall, per class and per slice, and
-    the SHA-256 of the images' paths and hashes.
+    model's figures on `split` (the task's headline, accuracy or mAP50),
+    overall, per class and per slice, and the SHA-256 of the images'
+    paths and hashes.
 
     Args:
       model: the Trainer's Model.
@@ -51,10 +51,11 @@ def TestAccuracy(
       class_names: JSON list, the label of each class index.
       slice_features: JSON list, the Transform's features to slice by.
       split: the split to measure.
+      task: the task that measures the models.
       code_version: the fingerprint of the code it runs; a new one
         reruns the component instead of serving it from the cache.
     """
-    figures = measure_split(
+    figures = get_pipeline_task(task).measure_split(
         path_utils.serving_model_path(
             model.uri, path_utils.is_old_model_artifact(model)
         ),

@@ -12,7 +12,7 @@ from components.function_component import (
 )
 from components.tflite_export.export import export_tflite
 from components.tflite_export.splits import split_uri
-from core.task import DEFAULT_TASK, get_task
+from core.task import DEFAULT_TASK, get_pipeline_task
 
 
 @component
@@ -53,6 +53,6 @@ def TFLiteExport(
         split_uri(examples, train_split, "train_split"),
         split_uri(examples, eval_split, "eval_split"),
         path_utils.serving_model_dir(tflite_model.uri),
-        get_task(task),
+        get_pipeline_task(task),
         representative_examples=representative_examples,
     )

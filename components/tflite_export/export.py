@@ -11,7 +11,7 @@ from absl import logging
 from tfx.dsl.io import fileio
 
 from components.tflite_export import keys
-from core.task import Task
+from core.task import PipelineTask
 from core.tflite import convert, input_image_shape
 
 
@@ -20,7 +20,7 @@ def export_tflite(
     train_dir: str,
     eval_dir: str,
     output_dir: str,
-    task: Task,
+    task: PipelineTask,
     *,
     representative_examples: int,
 ) -> Any:

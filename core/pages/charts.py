@@ -26,6 +26,24 @@ class Chart:
     spec: Mapping[str, Any]  # Vega-Lite, data inline
 
 
+def vega_lite(
+    description: str,
+    values: list[dict[str, Any]],
+    *,
+    label_angle: int = 0,
+    **spec: Any,
+) -> dict[str, Any]:
+    """A Vega-Lite spec of `values` inline, with the pages' axis labels;
+    `label_angle` tilts the x labels, for long category names."""
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
+        "description": description,
+        "data": {"values": values},
+        "config": {"axisX": {"labelAngle": label_angle, "labelLimit": 90}},
+        **spec,
+    }
+
+
 @functools.cache
 def charts_script() -> str:
     """Vega, Vega-Lite, vega-embed and the code that draws the page's

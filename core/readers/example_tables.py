@@ -3,9 +3,11 @@ data-quality analyses: the ETL's raw examples (PNG bytes, hashes,
 properties) and the Transform's output (the model's input pixels)."""
 
 import dataclasses
+import hashlib
 import math
 import os
 import posixpath
+from collections.abc import Sequence
 from typing import TypeVar
 
 import numpy as np
@@ -125,6 +127,20 @@ def read_raw(split_dirs: list[str]) -> RawTable:
     )
 
 
+def read_file_hashes(split_dirs: list[str]) -> tuple[list[str], list[str]]:
+    """The paths and source SHA-256 of the ETL's examples in
+    `split_dirs`, whatever their annotation."""
+    spec = {
+        name: tf.io.FixedLenFeature([], tf.string)
+        for name in (features.PATH, features.SHA256)
+    }
+    columns = _read_columns(split_dirs, spec)
+    return (
+        [value.decode() for value in columns[features.PATH]],
+        [value.decode() for value in columns[features.SHA256]],
+    )
+
+
 def read_pixels(
     split_dirs: list[str], image_shape: tuple[int, ...]
 ) -> PixelTable:
@@ -183,3 +199,13 @@ def _read_columns(
         name: np.concatenate(values) if values else np.empty(0)
         for name, values in batches.items()
     }
+
+
+def images_digest(paths: Sequence[str], sha256: Sequence[str]) -> str:
+    """The SHA-256 of the (path, file SHA-256) pairs, in any order: equal
+    for two runs exactly when they measured the same files, so that two
+    runs' figures are compared only on the same images."""
+    digest = hashlib.sha256()
+    for path, file_hash in sorted(zip(paths, sha256, strict=True)):
+        digest.update(f"{path}\t{file_hash}\n".encode())
+    return digest.hexdigest()

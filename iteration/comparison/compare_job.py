@@ -16,7 +16,7 @@ from components.quality_report.evaluation_results import (
     EvaluationSummary,
     read_evaluation,
 )
-from components.test_accuracy.models_on_split import read_accuracy
+from components.test_accuracy.accuracy_file import read_accuracy
 from core.dataset.etl.etl import read_classes
 from core.dataset.staged_output import make_output_folder
 from core.readers.example_tables import RawTable, read_raw

@@ -21,6 +21,7 @@ from tasks.classification import (
     error_analysis,
     evaluation,
     folders,
+    split_accuracy,
     tflite_accuracy,
     transformed_examples,
 )
@@ -37,6 +38,9 @@ class Classification:
     slice_features: tuple[str, ...] = tuple(
         bucket_key(name) for name in evaluation.SLICE_PROPERTIES
     )
+    headline: str = "accuracy"
+    headline_metric: str = "sparse_categorical_accuracy"
+    class_metric: str = ""  # the Evaluator slices by label
     finding_target: str = "image"
     fix_actions: tuple[str, ...] = (RELABEL, REMOVE)
 
@@ -64,6 +68,22 @@ class Classification:
     annotation_features = staticmethod(annotations.annotation_features)
     instances = staticmethod(annotations.instances)
 
+    def trainer_config(
+        self,
+        class_names: Sequence[str],
+        *,
+        model: str,
+        epochs: int | None,
+        augment: bool,
+    ) -> dict[str, Any]:
+        """models/trainer.py's custom_config."""
+        return {
+            "model": model,
+            "num_classes": len(class_names),
+            "epochs": epochs,
+            "augment": augment,
+        }
+
     def eval_config(
         self,
         class_names: Sequence[str],
@@ -79,6 +99,7 @@ class Classification:
 
     read_tflite_split = staticmethod(transformed_examples.read_split)
     measure_tflite = staticmethod(tflite_accuracy.evaluate)
+    measure_split = staticmethod(split_accuracy.measure_split)
     find_label_issues = staticmethod(find_label_issues)
     error_analysis = staticmethod(error_analysis.find_misclassified)
     fixed_path = staticmethod(folders.fixed_path)

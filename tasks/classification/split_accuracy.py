@@ -1,22 +1,15 @@
-"""Measure the Trainer's Keras model and the int8 TFLite model on one
-split and write the figures."""
+"""Classification's test figures: the Trainer's Keras model and the int8
+TFLite model measured on one split, as TestAccuracy writes them."""
 
-import json
-import posixpath
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
-from absl import logging
 from tfx.dsl.io import fileio
 
-from components.test_accuracy.figures import (
-    accuracy_figures,
-    images_digest,
-)
-from components.test_accuracy.keys import ACCURACY_FILE
 from core.readers.example_tables import (
+    images_digest,
     read_int_features,
     read_pixels,
     read_raw,
@@ -26,6 +19,7 @@ from core.tflite import (
     input_image_shape,
     predict_tflite,
 )
+from tasks.classification.accuracy_figures import accuracy_figures
 
 
 def measure_split(
@@ -63,21 +57,3 @@ def measure_split(
         ),
         "int8_keras_agreement": float(np.mean(int8_classes == keras_classes)),
     }
-
-
-def write_accuracy(figures: dict[str, Any], output_dir: str) -> None:
-    fileio.makedirs(output_dir)
-    with fileio.open(posixpath.join(output_dir, ACCURACY_FILE), "w") as file:
-        file.write(json.dumps(figures, indent=2))
-    logging.info(
-        "Accuracy on %d images: Keras %.3f, int8 %.3f.",
-        figures["examples"],
-        figures["keras"]["accuracy"],
-        figures["int8"]["accuracy"],
-    )
-
-
-def read_accuracy(uri: str) -> dict[str, Any]:
-    """What write_accuracy wrote into the SplitAccuracy at `uri`."""
-    with fileio.open(posixpath.join(uri, ACCURACY_FILE), "r") as file:
-        return json.load(file)

@@ -1,8 +1,6 @@
 """Accuracy overall, per class and per slice, as the Evaluator measures
-it, from labels and predicted classes; and a fingerprint of the images
-measured, so two runs' figures are compared only on the same images."""
+it, from labels and predicted classes."""
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -44,12 +42,3 @@ def accuracy_figures(
         },
         "slices": sorted(slices, key=lambda s: s["accuracy"]),
     }
-
-
-def images_digest(paths: Sequence[str], sha256: Sequence[str]) -> str:
-    """The SHA-256 of the (path, file SHA-256) pairs, in any order: equal
-    for two runs exactly when they measured the same files."""
-    digest = hashlib.sha256()
-    for path, file_hash in sorted(zip(paths, sha256, strict=True)):
-        digest.update(f"{path}\t{file_hash}\n".encode())
-    return digest.hexdigest()
