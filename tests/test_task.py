@@ -21,6 +21,7 @@ from core.task import (
     DEFAULT_TASK,
     TASK_MODULES,
     get_dataset_task,
+    get_evaluation_reporter,
     get_pipeline_task,
     get_task,
 )
@@ -58,6 +59,15 @@ def test_a_task_without_its_loop_says_what_it_can_do():
         get_task("detection")
     assert "its pipeline runs (dcp run, make run)" in str(refused.value)
     assert "one of classification for those" in str(refused.value)
+
+
+def test_only_a_task_without_analyses_reports_its_evaluation_alone():
+    reporter = get_evaluation_reporter("detection")
+    assert reporter.write_evaluation_report.__module__ == (
+        "tasks.detection.report"
+    )
+    with pytest.raises(ValueError, match="its report is the data-quality"):
+        get_evaluation_reporter("classification")
 
 
 def test_a_task_without_its_pipeline_says_what_it_can_do(monkeypatch):
