@@ -233,6 +233,41 @@ class Task(PipelineTask, Protocol):
     ) -> Image.Image: ...
 
 
+@runtime_checkable
+class Predicting(PipelineTask, Protocol):
+    # `dcp predict` of a task whose model says more of an image than its
+    # class (a full Task's model scores the image's classes, which the
+    # prediction layer reads as they are). A new image's annotation, for
+    # its example to hold the keys the serving signature parses
+    # (detection: no boxes).
+    def unannotated(self, path: str) -> Any: ...
+
+    # The CSV columns of a prediction, between the image's path and
+    # frame and the reason it is unreadable.
+    @property
+    def prediction_columns(self) -> tuple[str, ...]: ...
+
+    # The int8 TFLite model's outputs [n, ...] decoded as the serving
+    # signature decodes the network's: its outputs by name, [n, ...].
+    def decode_tflite(self, outputs: np.ndarray) -> dict[str, np.ndarray]: ...
+
+    # One image's serving outputs (name → its row) as its predictions,
+    # each keyed by prediction_columns (and what draw_predictions needs
+    # besides); none where the model finds nothing. `image_size` is
+    # (width, height) as the ETL decodes the image.
+    def read_predictions(
+        self,
+        outputs: Mapping[str, np.ndarray],
+        class_names: Sequence[str],
+        image_size: tuple[int, int],
+    ) -> list[dict[str, Any]]: ...
+
+    # `dcp predict --annotate`: an image's predictions drawn on it.
+    def draw_predictions(
+        self, image: bytes, predictions: Sequence[Mapping[str, Any]]
+    ) -> Image.Image: ...
+
+
 def get_dataset_task(name: str) -> DatasetTask:
     """What the ETL asks of task `name`; ValueError naming the tasks
     there are."""
@@ -276,11 +311,21 @@ def get_task(name: str) -> Task:
         raise ValueError(
             f"task: {name!r}: its pipeline runs (dcp run, make run), but"
             " its data-quality analyses and the loop (dcp report, fix,"
-            " review, augment, predict) are not built yet; set"
+            " review, augment) are not built yet; set"
             " params.yaml's task to one of"
             f" {', '.join(_tasks_from('TASK'))} for those."
         )
     return cast(Task, task)
+
+
+def get_predicting_task(name: str) -> Predicting | Task:
+    """Task `name` for `dcp predict`: a Predicting task, which reads its
+    model's outputs itself, or else a full Task, whose model scores
+    classes; ValueError saying what a task that is neither can do."""
+    task = get_pipeline_task(name)
+    if isinstance(task, Predicting):
+        return task
+    return get_task(name)
 
 
 def _task_module(name: str) -> types.ModuleType:

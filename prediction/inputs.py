@@ -19,8 +19,12 @@ from core.dataset.etl.image_decoding import (
     SUPPORTED_EXTENSIONS,
     BadImageError,
 )
-from core.dataset.etl.image_records import image_record, to_tf_example
-from core.task import Task
+from core.dataset.etl.image_records import (
+    ImageRecord,
+    image_record,
+    to_tf_example,
+)
+from core.task import DatasetTask, Predicting
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
 # New images have no label; the Transform passes this one through.
@@ -53,6 +57,7 @@ class Frame:
     example: bytes | None  # the serialized tf.train.Example
     unreadable: str = ""
     fps: float = 0.0  # of its video
+    size: tuple[int, int] = (0, 0)  # width, height, as the ETL decodes it
 
 
 def find_sources(paths: list[Path]) -> list[Source]:
@@ -88,7 +93,7 @@ def find_sources(paths: list[Path]) -> list[Source]:
     ]
 
 
-def read_frames(source: Source, task: Task) -> Iterator[Frame]:
+def read_frames(source: Source, task: DatasetTask) -> Iterator[Frame]:
     """The frames of `source`: one for an image or an unreadable file,
     one per frame for a video."""
     suffix = source.path.suffix.lower()
@@ -108,28 +113,59 @@ def read_frames(source: Source, task: Task) -> Iterator[Frame]:
         )
 
 
-def example_of(image: bytes, path: str, task: Task) -> bytes:
+def example_of(image: bytes, path: str, task: DatasetTask) -> bytes:
     """The serialized tf.train.Example of an encoded image, made by the
     ETL's own code with `task`'s keys and no annotation; BadImageError if
     it is no usable image."""
-    record = image_record(image, SourceImage("", "", path), NO_LABEL)
+    return _example(_record(image, path, task), task)
+
+
+def _record(image: bytes, path: str, task: DatasetTask) -> ImageRecord:
+    # A classifier's new image has label -1; a Predicting task says what
+    # stands for no annotation.
+    annotation = (
+        task.unannotated(path) if isinstance(task, Predicting) else None
+    )
+    return image_record(image, SourceImage("", "", path, annotation), NO_LABEL)
+
+
+def _example(record: ImageRecord, task: DatasetTask) -> bytes:
     return to_tf_example(record, task).SerializeToString()
 
 
-def _image_frame(source: Source, task: Task) -> Frame:
+def _frame(
+    source: Source,
+    index: int | None,
+    image: bytes,
+    task: DatasetTask,
+    fps: float = 0.0,
+) -> Frame:
+    """The frame of an encoded image, with its example; BadImageError if
+    it is no usable image."""
+    path = str(source.path) if index is None else f"{source.path}#{index}"
+    record = _record(image, path, task)
+    return Frame(
+        source,
+        index,
+        image,
+        _example(record, task),
+        fps=fps,
+        size=(record.width, record.height),
+    )
+
+
+def _image_frame(source: Source, task: DatasetTask) -> Frame:
     try:
         image = source.path.read_bytes()
     except OSError as error:
         return Frame(source, None, b"", None, f"unreadable file ({error})")
     try:
-        return Frame(
-            source, None, image, example_of(image, str(source.path), task)
-        )
+        return _frame(source, None, image, task)
     except BadImageError as error:
         return Frame(source, None, image, None, str(error))
 
 
-def _video_frames(source: Source, task: Task) -> Iterator[Frame]:
+def _video_frames(source: Source, task: DatasetTask) -> Iterator[Frame]:
     try:
         reader = imageio.get_reader(source.path, format=FFMPEG)
         fps = float(reader.get_meta_data().get("fps") or 25.0)
@@ -141,13 +177,7 @@ def _video_frames(source: Source, task: Task) -> Iterator[Frame]:
         try:
             for pixels in reader.iter_data():
                 image = _png(np.asarray(pixels))
-                yield Frame(
-                    source,
-                    index,
-                    image,
-                    example_of(image, f"{source.path}#{index}", task),
-                    fps=fps,
-                )
+                yield _frame(source, index, image, task, fps)
                 index += 1
         except (OSError, RuntimeError, ValueError) as error:
             # Frames up to here stand; the rest of the file is lost.

@@ -1,9 +1,11 @@
 """The models `dcp predict` applies, each taking serialized
-tf.train.Examples as the ETL writes them and giving class scores."""
+tf.train.Examples as the ETL writes them and giving a classifier's class
+scores, or a task's serving outputs."""
 
 import dataclasses
 import os
 import posixpath
+from collections.abc import Callable
 from typing import Any, Literal, Protocol
 
 import numpy as np
@@ -19,46 +21,65 @@ from models.trainer import SERVING_SIGNATURE, TRANSFORM_SIGNATURE
 from pipeline.run_results import latest_outputs
 
 ModelKind = Literal["pushed", "savedmodel", "tflite-int8"]
+# A classifier's serving output: its class scores.
+CLASS_SCORES = "probabilities"
+# A classifier's [n, classes] scores, or every serving output by name,
+# each [n, ...].
+Outputs = np.ndarray | dict[str, np.ndarray]
+# A task's decoding of the int8 TFLite model's outputs [n, ...] into its
+# serving outputs.
+TFLiteDecoder = Callable[[np.ndarray], dict[str, np.ndarray]]
 
 
 class Model(Protocol):
-    def predict(self, examples: list[bytes]) -> np.ndarray:
-        """[n, classes] scores of n serialized tf.train.Examples."""
+    def predict(self, examples: list[bytes]) -> Outputs:
+        """The outputs of n serialized tf.train.Examples."""
         ...
 
 
 class SavedModel:
     """The Trainer's serving SavedModel: its signature parses the
-    examples and runs the Transform graph and the model."""
+    examples and runs the Transform graph and the model. It gives the
+    class scores (`output`), or with `output` None all its outputs."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, output: str | None = CLASS_SCORES):
         self._loaded = tf.saved_model.load(path)
         self._serve = _signature(self._loaded, path, SERVING_SIGNATURE)
+        self._output = output
 
-    def predict(self, examples: list[bytes]) -> np.ndarray:
-        return self._serve(examples=tf.constant(examples))[
-            "probabilities"
-        ].numpy()
+    def predict(self, examples: list[bytes]) -> Outputs:
+        found = self._serve(examples=tf.constant(examples))
+        if self._output is not None:
+            return found[self._output].numpy()
+        return {name: value.numpy() for name, value in found.items()}
 
 
 class TFLiteInt8:
     """The int8 TFLite model, fed the transformed image made by the
     Trainer's SavedModel's Transform signature, as a device would be fed
-    after the same preprocessing."""
+    after the same preprocessing. It gives the model's outputs (a
+    classifier's scores), or what `decode` makes of them."""
 
-    def __init__(self, tflite_path: str, saved_model_path: str):
+    def __init__(
+        self,
+        tflite_path: str,
+        saved_model_path: str,
+        decode: TFLiteDecoder | None = None,
+    ):
         with fileio.open(tflite_path, "rb") as file:
             self._tflite = file.read()
         self._loaded = tf.saved_model.load(saved_model_path)
         self._transform = _signature(
             self._loaded, saved_model_path, TRANSFORM_SIGNATURE
         )
+        self._decode = decode
 
-    def predict(self, examples: list[bytes]) -> np.ndarray:
+    def predict(self, examples: list[bytes]) -> Outputs:
         images = self._transform(examples=tf.constant(examples))[
             features.TRANSFORMED_IMAGE
         ]
-        return predict_tflite(self._tflite, images.numpy())
+        outputs = predict_tflite(self._tflite, images.numpy())
+        return outputs if self._decode is None else self._decode(outputs)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,10 +88,15 @@ class ModelFiles:
     saved_model: str  # the SavedModel, or the one whose Transform it uses
     tflite: str | None = None
 
-    def load(self) -> Model:
+    def load(self, decode_tflite: TFLiteDecoder | None = None) -> Model:
+        """A classifier, giving class scores; or, with `decode_tflite`,
+        a task's model, giving its serving outputs, the int8 model's
+        decoded by `decode_tflite`."""
         if self.tflite is not None:
-            return TFLiteInt8(self.tflite, self.saved_model)
-        return SavedModel(self.saved_model)
+            return TFLiteInt8(self.tflite, self.saved_model, decode_tflite)
+        if decode_tflite is None:
+            return SavedModel(self.saved_model)
+        return SavedModel(self.saved_model, output=None)
 
     def describe(self) -> str:
         what = {

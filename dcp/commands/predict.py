@@ -14,13 +14,15 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "predict",
         help="apply the model to images, folders or videos"
         " (dcp predict PATH...)",
-        description="Predict the class of each image, of each image below"
-        " a folder and of each frame of a video file, with the pushed"
-        " model or a run's SavedModel or int8 TFLite model. Writes"
-        " predictions.csv (path, frame, class, confidence, unreadable:"
-        " every input that cannot be read is listed with the reason) and,"
-        " with --annotate, copies with the class and confidence drawn on"
-        " each image or frame.",
+        description="Predict the class (classification) or the boxes"
+        " (detection) of each image, of each image below a folder and of"
+        " each frame of a video file, with the pushed model or a run's"
+        " SavedModel or int8 TFLite model. Writes predictions.csv (path,"
+        " frame, class, confidence, for detection a row per box with its"
+        " xmin, ymin, xmax, ymax in pixels, and unreadable: every input"
+        " that cannot be read is listed with the reason) and, with"
+        " --annotate, copies with the predictions drawn on each image or"
+        " frame.",
     )
     predict.add_argument(
         "paths", nargs="+", metavar="PATH", help="image, folder or video"
@@ -41,7 +43,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     predict.add_argument(
         "--annotate",
         action="store_true",
-        help="also write copies with the class and confidence drawn on",
+        help="also write copies with the predictions drawn on",
     )
     predict.add_argument(
         "--output", metavar="DIR", help="folder (default: outputs/predict)"
@@ -52,7 +54,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def _predict(
     args: argparse.Namespace, config: Config, beam_args: list[str]
 ) -> None:
-    from core.task import get_task
+    from core.task import get_predicting_task
     from prediction.predict_job import predict
 
     summary = predict(
@@ -65,6 +67,6 @@ def _predict(
         data_root=args.data_root,
         output_dir=Path(args.output or "outputs/predict"),
         annotate_copies=args.annotate,
-        task=get_task(config.task),
+        task=get_predicting_task(config.task),
     )
     print(summary.format())

@@ -15,9 +15,11 @@ from core.task import EvaluationReporter
 from models.features import bucket_key
 from tasks.detection import (
     dataset,
+    drawing,
     embedded_scenes,
     evaluation,
     measured_split,
+    prediction,
     report,
 )
 
@@ -80,6 +82,13 @@ class Detection:
     measure_tflite = staticmethod(measured_split.measure_tflite)
     measure_split = staticmethod(measured_split.measure_split)
     write_evaluation_report = staticmethod(report.write_report)
+
+    # dcp predict: a CSV row and a drawn box per detection.
+    prediction_columns: tuple[str, ...] = prediction.COLUMNS
+    unannotated = staticmethod(prediction.unannotated)
+    decode_tflite = staticmethod(prediction.decode_tflite)
+    read_predictions = staticmethod(prediction.read_predictions)
+    draw_predictions = staticmethod(drawing.draw_boxes)
 
 
 # Typed as the protocol, so that mypy checks that it is one.
