@@ -22,3 +22,15 @@ def test_known_noise_is_dropped_and_real_errors_kept(
     import_without_known_noise("noisy_module")
     os.write(2, b"after the import\n")
     assert capfd.readouterr().err == f"{REAL}\nafter the import\n"
+
+
+def test_autograph_leaves_tf_keras_but_converts_our_code():
+    import tf_keras
+    from tensorflow.python.autograph.impl import conversion
+
+    import core  # noqa: F401 - its import sets the process up
+    import models.centernet
+
+    assert conversion.is_allowlisted(tf_keras.layers.Dense.call)
+    assert conversion.is_allowlisted(tf_keras.Model.train_step)
+    assert not conversion.is_allowlisted(models.centernet.detect)
