@@ -127,17 +127,20 @@ def read_raw(split_dirs: list[str]) -> RawTable:
     )
 
 
-def read_file_hashes(split_dirs: list[str]) -> tuple[list[str], list[str]]:
-    """The paths and source SHA-256 of the ETL's examples in
+def read_file_images(
+    split_dirs: list[str],
+) -> tuple[list[str], list[str], list[bytes]]:
+    """The paths, source SHA-256 and the ETL's PNG of the examples in
     `split_dirs`, whatever their annotation."""
     spec = {
         name: tf.io.FixedLenFeature([], tf.string)
-        for name in (features.PATH, features.SHA256)
+        for name in (features.PATH, features.SHA256, features.IMAGE)
     }
     columns = _read_columns(split_dirs, spec)
     return (
         [value.decode() for value in columns[features.PATH]],
         [value.decode() for value in columns[features.SHA256]],
+        list(columns[features.IMAGE]),
     )
 
 

@@ -10,14 +10,16 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     compare = commands.add_parser(
         "compare",
         help="two runs or data versions side by side (dcp compare [A [B]])",
-        description="Compare run A with run B: test accuracy first when"
-        " both measured the same test images, images per class and split,"
-        " the files that changed, statistics drift (TFDV), eval accuracy"
-        " overall, per class and per slice, the TFLite models, the eval"
-        " images that flipped, and dvc metrics/plots diff for git"
-        " revisions. A and B are run ids, latest, previous (the run"
-        " before the latest) or git revisions whose committed"
-        " metrics.json records their run, e.g. data-v1 or HEAD~1.",
+        description="Compare run A with run B on the task's headline figure"
+        " (accuracy; mAP50 for detection): on test first when both"
+        " measured the same test images, images per class and split"
+        " (boxes for detection), the files that changed, statistics drift"
+        " (TFDV), the figure on eval overall, per class and per slice, the"
+        " TFLite models, the eval images that flipped (classification),"
+        " and dvc metrics/plots diff for git revisions. A and B are run"
+        " ids, latest, previous (the run before the latest) or git"
+        " revisions whose committed metrics.json records their run, e.g."
+        " data-v1 or HEAD~1.",
     )
     compare.add_argument(
         "a",
@@ -43,6 +45,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def _compare(
     args: argparse.Namespace, config: Config, beam_args: list[str]
 ) -> None:
+    from core.task import get_pipeline_task
     from iteration.comparison.compare_job import (
         HTML_FILE,
         JSON_FILE,
@@ -60,6 +63,7 @@ def _compare(
         metrics_file=config.pipeline.metrics,
         data_root=args.data_root,
         output_dir=output,
+        task=get_pipeline_task(config.task),
     )
     print(
         format_summary(

@@ -1,5 +1,6 @@
-"""Accuracy of two runs side by side: overall, per class, per slice of
-image properties, and of the TFLite models."""
+"""The headline figure of two runs side by side (accuracy, mAP50: the
+task's `headline`): overall, per class, per slice of image properties,
+and of the TFLite models."""
 
 import dataclasses
 from collections.abc import Mapping, Sequence
@@ -9,19 +10,24 @@ from components.quality_report.evaluation_results import EvaluationSummary
 
 OVERALL = "overall"
 CLASS = "class"
+ACCURACY = "accuracy"  # classification's headline
 NOT_COMPARABLE = (
     "test accuracy is not comparable: the runs' test images differ"
 )
-# The TFLite export's figures, in the order shown; others follow sorted.
-TFLITE_FIGURES = (
-    "float32_bytes",
-    "int8_bytes",
-    "keras_accuracy",
-    "float32_accuracy",
-    "int8_accuracy",
-    "int8_keras_agreement",
-    "eval_examples",
-)
+
+
+def tflite_figures(headline: str = ACCURACY) -> tuple[str, ...]:
+    """The TFLite export's figures, in the order shown; others follow
+    sorted."""
+    return (
+        "float32_bytes",
+        "int8_bytes",
+        f"keras_{headline}",
+        f"float32_{headline}",
+        f"int8_{headline}",
+        "int8_keras_agreement",
+        "eval_examples",
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,8 +36,9 @@ class AccuracyDelta:
     name: str  # "" overall, else the class or the bucket
     a: float | None  # None where the run has no such class or slice
     b: float | None
-    examples_a: int
-    examples_b: int
+    # Images; None where not known (a detector's images per class).
+    examples_a: int | None
+    examples_b: int | None
 
     @property
     def change(self) -> float | None:
@@ -55,7 +62,9 @@ def accuracy_deltas(
     """Overall, then per class in A's order (classes only B has after),
     then per slice by feature and bucket. The buckets are each run's
     own quantiles of the property, so a bucket of A and the same bucket
-    of B may cover different ranges."""
+    of B may cover different ranges. The summaries' figure is the task's
+    headline; the images per class come from the confusion matrix, none
+    where the task has none (detection)."""
     rows = [
         AccuracyDelta(
             OVERALL, "", a.accuracy, b.accuracy, a.examples, b.examples
@@ -70,8 +79,8 @@ def accuracy_deltas(
             name,
             a.per_class_accuracy.get(name),
             b.per_class_accuracy.get(name),
-            support_a.get(name, 0),
-            support_b.get(name, 0),
+            support_a.get(name, 0) if support_a is not None else None,
+            support_b.get(name, 0) if support_b is not None else None,
         )
         for name in classes
     ]
@@ -109,10 +118,14 @@ class HeldOutDeltas:
 
 
 def held_out_deltas(
-    a: Mapping[str, Any] | None, b: Mapping[str, Any] | None
+    a: Mapping[str, Any] | None,
+    b: Mapping[str, Any] | None,
+    headline: str = ACCURACY,
 ) -> HeldOutDeltas:
-    """Two runs' TestAccuracy figures side by side, only where both
-    measured the same files (paths and SHA-256)."""
+    """Two runs' TestAccuracy figures of the task's `headline` side by
+    side, only where both measured the same files (paths and SHA-256).
+    Images per class where the figures count them (classification's
+    per_class_examples; a detector's figures count boxes, not images)."""
     if a is None or b is None:
         missing = " and ".join(
             name for name, run in (("A", a), ("B", b)) if run is None
@@ -120,31 +133,34 @@ def held_out_deltas(
         return HeldOutDeltas(
             [],
             None,
-            f"test accuracy is not comparable: {missing} has no test split",
+            f"test {headline} is not comparable: {missing} has no test split",
         )
     if a["images_sha256"] != b["images_sha256"]:
-        return HeldOutDeltas([], None, NOT_COMPARABLE)
+        return HeldOutDeltas([], None, _not_comparable(headline))
     keras_a, keras_b = a["keras"], b["keras"]
+    per_class = f"per_class_{headline}"
     rows = [
         AccuracyDelta(
             OVERALL,
             "",
-            keras_a["accuracy"],
-            keras_b["accuracy"],
+            keras_a[headline],
+            keras_b[headline],
             a["examples"],
             b["examples"],
         )
     ]
+    support_a = keras_a.get("per_class_examples")
+    support_b = keras_b.get("per_class_examples")
     rows += [
         AccuracyDelta(
             CLASS,
             name,
-            accuracy,
-            keras_b["per_class_accuracy"].get(name),
-            keras_a["per_class_examples"][name],
-            keras_b["per_class_examples"].get(name, 0),
+            value,
+            keras_b[per_class].get(name),
+            support_a[name] if support_a is not None else None,
+            support_b.get(name, 0) if support_b is not None else None,
         )
-        for name, accuracy in keras_a["per_class_accuracy"].items()
+        for name, value in keras_a[per_class].items()
     ]
     slices_b = {(s["feature"], s["value"]): s for s in keras_b["slices"]}
     for s in sorted(
@@ -155,24 +171,30 @@ def held_out_deltas(
             AccuracyDelta(
                 s["feature"],
                 str(s["value"]),
-                s["accuracy"],
-                in_b["accuracy"] if in_b else None,
+                s[headline],
+                in_b[headline] if in_b else None,
                 s["examples"],
                 in_b["examples"] if in_b else 0,
             )
         )
     int8 = FigureDelta(
-        "int8_accuracy", a["int8"]["accuracy"], b["int8"]["accuracy"]
+        f"int8_{headline}", a["int8"][headline], b["int8"][headline]
     )
     return HeldOutDeltas(rows, int8, "")
 
 
+def _not_comparable(headline: str) -> str:
+    return NOT_COMPARABLE.replace("test accuracy", f"test {headline}", 1)
+
+
 def figure_deltas(
-    a: Mapping[str, Any], b: Mapping[str, Any]
+    a: Mapping[str, Any], b: Mapping[str, Any], headline: str = ACCURACY
 ) -> list[FigureDelta]:
-    """The numeric figures of two TFLite metrics files."""
-    names = [*TFLITE_FIGURES]
-    names += sorted(({*a, *b}) - set(TFLITE_FIGURES))
+    """The numeric figures of two TFLite metrics files of a task whose
+    headline is `headline`."""
+    shown_first = tflite_figures(headline)
+    names = [*shown_first]
+    names += sorted(({*a, *b}) - set(shown_first))
     return [
         FigureDelta(name, _number(a.get(name)), _number(b.get(name)))
         for name in names
@@ -180,8 +202,11 @@ def figure_deltas(
     ]
 
 
-def _class_support(summary: EvaluationSummary) -> dict[str, int]:
-    """Eval images per actual class, from the confusion matrix."""
+def _class_support(summary: EvaluationSummary) -> dict[str, int] | None:
+    """Eval images per actual class, from the confusion matrix; None
+    without one (a detector's)."""
+    if not summary.confusion:
+        return None
     support: dict[str, int] = {}
     for (actual, _), count in summary.confusion.items():
         support[actual] = support.get(actual, 0) + count

@@ -43,6 +43,16 @@ SECTIONS = (
 )
 
 
+def _sections(comparison: Comparison) -> list[tuple[str, str]]:
+    """SECTIONS, the headline's named by the task's figure (Accuracy,
+    mAP50); without flips where the task has none."""
+    return [
+        (key, _title(comparison.headline) if key == "accuracy" else title)
+        for key, title in SECTIONS
+        if key != "flips" or comparison.flips is not None
+    ]
+
+
 def render_comparison(comparison: Comparison, *, html_dir: str) -> str:
     """The page, to be written into `html_dir` (links to DVC's plots
     are relative to it)."""
@@ -58,8 +68,10 @@ def render_comparison(comparison: Comparison, *, html_dir: str) -> str:
             f"{comparison.pipeline}: {comparison.a.name}"
             f" vs {comparison.b.name}"
         ),
-        nav=SECTIONS,
+        nav=_sections(comparison),
         c=comparison,
+        headline=comparison.headline,
+        headline_title=_title(comparison.headline),
         listed=LISTED,
         runs=_runs(comparison),
         change_counts=[
@@ -68,21 +80,7 @@ def render_comparison(comparison: Comparison, *, html_dir: str) -> str:
         drifted=sum(d.drifted for d in comparison.drift),
         accuracy=_accuracy_tables(comparison.accuracy),
         test_accuracy=_test_accuracy(comparison),
-        flips_tables=[
-            (heading, len(rows), _flips_table(table_id, rows, comparison))
-            for heading, table_id, rows in (
-                (
-                    "Right in A, wrong in B",
-                    "right-to-wrong",
-                    comparison.flips.right_to_wrong,
-                ),
-                (
-                    "Wrong in A, right in B",
-                    "wrong-to-right",
-                    comparison.flips.wrong_to_right,
-                ),
-            )
-        ],
+        flips_tables=_flips_tables(comparison),
         counts=_counts(comparison),
         changes=_changes(comparison, listed),
         changes_listed=len(listed),
@@ -91,6 +89,11 @@ def render_comparison(comparison: Comparison, *, html_dir: str) -> str:
         dvc_metrics=_dvc_metrics(comparison),
         plots_href=os.path.relpath(plots, html_dir) if plots else "",
     )
+
+
+def _title(headline: str) -> str:
+    """A headline as a heading: Accuracy, but mAP50 as it is."""
+    return headline.capitalize() if headline.islower() else headline
 
 
 def _value(value: float | None, shown: str) -> Cell:
@@ -133,8 +136,8 @@ _ACCURACY_COLUMNS: list[Column[AccuracyDelta]] = [
     number("a", "A", lambda d: d.a, ".1%", missing="—"),
     number("b", "B", lambda d: d.b, ".1%", missing="—"),
     Column("change", "Change", _change_cell),
-    number("examples-a", "Images A", lambda d: d.examples_a, ","),
-    number("examples-b", "Images B", lambda d: d.examples_b, ","),
+    number("examples-a", "Images A", lambda d: d.examples_a, ",", missing="—"),
+    number("examples-b", "Images B", lambda d: d.examples_b, ",", missing="—"),
 ]
 
 
@@ -175,6 +178,22 @@ def _test_accuracy(comparison: Comparison) -> Table | None:
     return table("test-accuracy-table", columns, deltas)
 
 
+def _flips_tables(
+    comparison: Comparison,
+) -> list[tuple[str, int, Table | None]]:
+    """Right to wrong and wrong to right: (heading, flips, table)."""
+    flips = comparison.flips
+    if flips is None:
+        return []
+    return [
+        (heading, len(rows), _flips_table(table_id, rows, comparison))
+        for heading, table_id, rows in (
+            ("Right in A, wrong in B", "right-to-wrong", flips.right_to_wrong),
+            ("Wrong in A, right in B", "wrong-to-right", flips.wrong_to_right),
+        )
+    ]
+
+
 def _flips_table(
     table_id: str, flips: Sequence[Flip], comparison: Comparison
 ) -> Table | None:
@@ -212,7 +231,7 @@ def _flips_table(
     )
 
 
-def _counts(comparison: Comparison) -> Table:
+def _counts(comparison: Comparison) -> Table | None:
     columns: list[Column[CountRow]] = [
         Column("split", "Split", lambda r: r.split),
         Column("class", "Class", lambda r: r.label),
@@ -220,6 +239,8 @@ def _counts(comparison: Comparison) -> Table:
         number("b", "B", lambda r: r.b, ","),
         number("change", "Change", lambda r: r.change, "+,"),
     ]
+    if not comparison.counts:
+        return None
     return table(
         "counts-table",
         columns,
@@ -280,18 +301,20 @@ def _tflite(comparison: Comparison) -> Table | None:
             lambda f: _delta(
                 f.change,
                 _figure(f.name, f.change, sign="+"),
-                better=_better(f.name),
+                better=_better(f.name, comparison.headline),
             ),
         ),
     ]
     return table("tflite-table", columns, comparison.tflite)
 
 
-def _better(figure: str) -> int:
-    """Smaller files are better, higher accuracy and agreement too."""
+def _better(figure: str, headline: str) -> int:
+    """Smaller files are better, a higher headline figure (accuracy,
+    mAP50 and mAP50_95) and agreement too."""
     if figure.endswith("_bytes"):
         return -1
-    return 1 if "accuracy" in figure or "agreement" in figure else 0
+    higher = ("accuracy", headline, "agreement")
+    return 1 if any(word in figure for word in higher) else 0
 
 
 def _figure(figure: str, value: float | None, *, sign: str = "") -> str:

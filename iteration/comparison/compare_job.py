@@ -1,6 +1,7 @@
 """`dcp compare`: read two runs back from MLMD and their artifacts, and
 write compare.html and compare.json."""
 
+import csv
 import dataclasses
 import json
 import logging
@@ -17,14 +18,19 @@ from components.quality_report.evaluation_results import (
     read_evaluation,
 )
 from components.test_accuracy.accuracy_file import read_accuracy
-from core.dataset.etl.etl import read_classes
+from core.dataset.etl.etl import MANIFEST_FILE, read_classes, read_summary
 from core.dataset.staged_output import make_output_folder
-from core.readers.example_tables import RawTable, read_raw
+from core.readers.example_tables import (
+    RawTable,
+    read_file_images,
+    read_raw,
+)
 from core.readers.trained_model import (
     load_keras_model,
     predict,
     read_model_inputs,
 )
+from core.task import DEFAULT_TASK, PipelineTask, get_pipeline_task
 from iteration.comparison.accuracy import (
     accuracy_deltas,
     figure_deltas,
@@ -77,9 +83,13 @@ Outputs = dict[tuple[str, str], metadata_store_pb2.Artifact]
 class _Run:
     ref: RunRef
     outputs: Outputs
-    raw: RawTable  # every split's examples
+    files: dict[str, str]  # every split's example paths → sha256
+    pngs: dict[str, bytes]  # sha256 → the ETL's PNG, where read
+    counts: dict[str, dict[str, int]]  # split → class → images or boxes
     evaluation: EvaluationSummary
-    predictions: EvalPredictions
+    # The eval images' classes as predicted; None for a task whose model
+    # gives no single class per image (detection).
+    predictions: EvalPredictions | None
 
 
 def compare_runs(
@@ -92,13 +102,21 @@ def compare_runs(
     metrics_file: str,
     data_root: str | None,
     output_dir: str,
+    task: PipelineTask | None = None,
 ) -> Comparison:
     """Compare the runs `a` and `b` name (see runs.resolve_run) of
-    `pipeline_name` in the MLMD database `metadata`, each with the class
-    names of `data_root` (None: the ETL output it read), and write
-    compare.html and compare.json into `output_dir`, which must be new,
-    empty or an earlier comparison's (staged_output). `metrics_file` is
-    the project's metrics.json, the one git revisions hold."""
+    `pipeline_name`, a pipeline of `task` (by default classification), in
+    the MLMD database `metadata`, each with the class names of
+    `data_root` (None: the ETL output it read), and write compare.html
+    and compare.json into `output_dir`, which must be new, empty or an
+    earlier comparison's (staged_output). `metrics_file` is the
+    project's metrics.json, the one git revisions hold.
+
+    The runs are compared on the task's headline figure (accuracy,
+    mAP50). A task whose examples have no class label (detection) has
+    its boxes per class counted from the ETL's summary, and no flipped
+    eval images: its model gives no single class per image."""
+    task = task or get_pipeline_task(DEFAULT_TASK)
     connection = tfx.orchestration.metadata.sqlite_metadata_connection_config(
         metadata
     )
@@ -116,29 +134,41 @@ def compare_runs(
         )
         for name in (a, b)
     ]
-    classes_a, classes_b = (
-        read_classes(
-            data_root or run_data_root(connection, pipeline_name, ref.run_id)
-        )
+    roots = [
+        data_root or run_data_root(connection, pipeline_name, ref.run_id)
         for ref in refs
-    )
+    ]
+    classes_a, classes_b = (read_classes(root) for root in roots)
     make_output_folder(output_dir, kind=OUTPUT_KIND)
     run_a, run_b = (
-        _read_run(ref, outputs[ref.run_id], class_names)
-        for ref, class_names in zip(refs, (classes_a, classes_b), strict=True)
+        _read_run(ref, outputs[ref.run_id], class_names, root, task)
+        for ref, class_names, root in zip(
+            refs, (classes_a, classes_b), roots, strict=True
+        )
     )
+    headline = task.headline
     comparison = Comparison(
         pipeline=pipeline_name,
         a=run_a.ref,
         b=run_b.ref,
-        counts=count_rows(
-            class_counts(run_a.raw), class_counts(run_b.raw), classes_a
+        # Only where both runs have counts: a detector's come from an ETL
+        # summary, which may not be the one the run read.
+        counts=(
+            count_rows(run_a.counts, run_b.counts, classes_a)
+            if run_a.counts and run_b.counts
+            else []
         ),
-        changes=data_changes(_files(run_a.raw), _files(run_b.raw)),
+        changes=data_changes(run_a.files, run_b.files),
         drift=_drift(run_a, run_b, settings),
         accuracy=accuracy_deltas(run_a.evaluation, run_b.evaluation),
-        tflite=figure_deltas(_tflite(run_a.outputs), _tflite(run_b.outputs)),
-        flips=find_flips(run_a.predictions, run_b.predictions),
+        tflite=figure_deltas(
+            _tflite(run_a.outputs), _tflite(run_b.outputs), headline
+        ),
+        flips=(
+            find_flips(run_a.predictions, run_b.predictions)
+            if run_a.predictions and run_b.predictions
+            else None
+        ),
         dvc=dvc_diff(
             run_a.ref,
             run_b.ref,
@@ -146,7 +176,11 @@ def compare_runs(
             plots_dir=posixpath.join(output_dir, DVC_PLOTS),
         ),
         thumbnails={},
-        test=held_out_deltas(_test(run_a.outputs), _test(run_b.outputs)),
+        test=held_out_deltas(
+            _test(run_a.outputs), _test(run_b.outputs), headline
+        ),
+        headline=headline,
+        counted="images" if _labelled(task) else "boxes",
     )
     shown = listed_hashes(comparison)
     comparison = dataclasses.replace(
@@ -154,7 +188,7 @@ def compare_runs(
         thumbnails={
             sha256: png
             for run in (run_a, run_b)
-            for sha256, png in zip(run.raw.sha256, run.raw.pngs, strict=True)
+            for sha256, png in run.pngs.items()
             if sha256 in shown
         },
     )
@@ -165,7 +199,19 @@ def compare_runs(
     return comparison
 
 
-def _read_run(ref: RunRef, outputs: Outputs, class_names: list[str]) -> _Run:
+def _labelled(task: PipelineTask) -> bool:
+    """Whether the task's examples hold a class label, by which the
+    Evaluator slices (classification), rather than a class per object."""
+    return not task.class_metric
+
+
+def _read_run(
+    ref: RunRef,
+    outputs: Outputs,
+    class_names: list[str],
+    data_root: str,
+    task: PipelineTask,
+) -> _Run:
     missing = [
         f"{component} {key}"
         for component, key in NEEDED
@@ -178,12 +224,29 @@ def _read_run(ref: RunRef, outputs: Outputs, class_names: list[str]) -> _Run:
         )
     logging.info("Reading run %s (%s)", ref.run_id, ref.name)
     examples = outputs[EXAMPLES]
-    raw = read_raw(
-        [
-            posixpath.join(examples.uri, f"Split-{split}")
-            for split in _split_names(examples)
-        ]
+    split_dirs = [
+        posixpath.join(examples.uri, f"Split-{split}")
+        for split in _split_names(examples)
+    ]
+    evaluation = read_evaluation(
+        outputs[EVALUATION].uri,
+        class_names,
+        metric=task.headline_metric,
+        class_metric=task.class_metric,
     )
+    if not _labelled(task):
+        paths, hashes, pngs = read_file_images(split_dirs)
+        files = dict(zip(paths, hashes, strict=True))
+        return _Run(
+            ref=ref,
+            outputs=outputs,
+            files=files,
+            pngs=dict(zip(hashes, pngs, strict=True)),
+            counts=_summary_counts(data_root, files),
+            evaluation=evaluation,
+            predictions=None,
+        )
+    raw = read_raw(split_dirs)
     logging.info("Predicting its eval images with its model")
     model = load_keras_model(outputs[MODEL].uri)
     pixels = read_model_inputs(
@@ -193,8 +256,10 @@ def _read_run(ref: RunRef, outputs: Outputs, class_names: list[str]) -> _Run:
     return _Run(
         ref=ref,
         outputs=outputs,
-        raw=raw,
-        evaluation=read_evaluation(outputs[EVALUATION].uri, class_names),
+        files=_files(raw),
+        pngs=dict(zip(raw.sha256, raw.pngs, strict=True)),
+        counts=class_counts(raw),
+        evaluation=evaluation,
         predictions=predictions(
             pixels.paths,
             pixels.labels,
@@ -203,6 +268,26 @@ def _read_run(ref: RunRef, outputs: Outputs, class_names: list[str]) -> _Run:
             class_names=class_names,
         ),
     )
+
+
+def _summary_counts(
+    data_root: str, files: dict[str, str]
+) -> dict[str, dict[str, int]]:
+    """Objects (boxes) per split and class, as the summary.json of the
+    ETL output `data_root` records them; none where it records none, or
+    where its manifest's files (path → sha256) are not the run's
+    `files`: the ETL wrote that folder again since the run read it."""
+    summary = read_summary(data_root)
+    manifest = posixpath.join(data_root, MANIFEST_FILE)
+    if summary is None or not summary.instances:
+        return {}
+    if not fileio.exists(manifest):
+        return {}
+    with fileio.open(manifest, "r") as file:
+        converted = {
+            row["path"]: row["sha256"] for row in csv.DictReader(file)
+        }
+    return summary.instances if converted == files else {}
 
 
 def _drift(

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from iteration.comparison.accuracy import (
+    ACCURACY,
     CLASS,
     OVERALL,
     AccuracyDelta,
@@ -38,10 +39,18 @@ class Comparison:
     drift: Sequence[FeatureDrift]  # per split, the most drifted first
     accuracy: Sequence[AccuracyDelta]
     tflite: Sequence[FigureDelta]
-    flips: Flips
+    # None for a task whose model gives no single class per image
+    # (detection).
+    flips: Flips | None
     dvc: DvcDiff
     thumbnails: Mapping[str, bytes]  # sha256 → PNG of the listed images
     test: HeldOutDeltas  # the headline figure when comparable
+    # The task's headline figure, which `accuracy` and `test` hold
+    # (core.task: accuracy, mAP50).
+    headline: str = ACCURACY
+    # What `counts` counts per split and class: images, or a detector's
+    # boxes (from the ETL's summary).
+    counted: str = "images"
 
     @property
     def overall(self) -> AccuracyDelta:
@@ -53,7 +62,9 @@ def listed_hashes(comparison: Comparison) -> set[str]:
     flips = comparison.flips
     hashes = {
         flip.sha256
-        for rows in (flips.right_to_wrong, flips.wrong_to_right)
+        for rows in (
+            (flips.right_to_wrong, flips.wrong_to_right) if flips else ()
+        )
         for flip in rows[:LISTED]
     }
     for kind in CHANGE_KINDS:
@@ -67,10 +78,19 @@ def changes_of(comparison: Comparison, kind: str) -> list[FileChange]:
 
 
 def comparison_json(comparison: Comparison) -> dict[str, Any]:
-    """Everything but the thumbnails, with every change worked out."""
+    """Everything but the thumbnails, with every change worked out; a
+    task whose headline is not accuracy names it and what its counts
+    count (its figures are under the same keys), and has null flips
+    where it has none."""
     flips = comparison.flips
+    headline = comparison.headline
     return {
         "pipeline": comparison.pipeline,
+        **(
+            {}
+            if headline == ACCURACY
+            else {"headline": headline, "counted": comparison.counted}
+        ),
         "a": dataclasses.asdict(comparison.a),
         "b": dataclasses.asdict(comparison.b),
         "accuracy": [
@@ -95,7 +115,7 @@ def comparison_json(comparison: Comparison) -> dict[str, Any]:
             "files": [dataclasses.asdict(c) for c in comparison.changes],
         },
         "drift": [_with(d, drifted=d.drifted) for d in comparison.drift],
-        "flips": dataclasses.asdict(flips),
+        "flips": dataclasses.asdict(flips) if flips else None,
         "dvc": dataclasses.asdict(comparison.dvc),
     }
 
@@ -104,20 +124,26 @@ def format_summary(
     comparison: Comparison, *, html_file: str, json_file: str
 ) -> str:
     a, b, overall = comparison.a, comparison.b, comparison.overall
-    flips = comparison.flips
+    flips, headline = comparison.flips, comparison.headline
     lines = [
         f"{comparison.pipeline}: A {_ref(a)} → B {_ref(b)}",
-        f"  {_test(comparison.test)}",
-        f"  eval accuracy {_change(overall)} on {overall.examples_a} →"
+        f"  {_test(comparison.test, headline)}",
+        f"  eval {headline} {_change(overall)} on {overall.examples_a} →"
         f" {overall.examples_b} eval images",
         f"  per class: {_class_changes(comparison.accuracy)}",
-        f"  flips: {len(flips.right_to_wrong)} right → wrong,"
-        f" {len(flips.wrong_to_right)} wrong → right of the"
-        f" {flips.matched} eval images both have",
+        *(
+            [
+                f"  flips: {len(flips.right_to_wrong)} right → wrong,"
+                f" {len(flips.wrong_to_right)} wrong → right of the"
+                f" {flips.matched} eval images both have"
+            ]
+            if flips
+            else []
+        ),
         f"  data: {_file_changes(comparison.changes)};"
-        f" {_count_changes(comparison.counts)}",
+        f" {_count_changes(comparison.counts, comparison.counted)}",
         f"  drift: {_drift(comparison.drift)}",
-        f"  TFLite: {_tflite(comparison.tflite)}",
+        f"  TFLite: {_tflite(comparison.tflite, headline)}",
         f"  dvc: {_dvc(comparison.dvc)}",
         f"  compare.html: {html_file}",
         f"  compare.json: {json_file}",
@@ -125,15 +151,15 @@ def format_summary(
     return "\n".join(lines)
 
 
-def _test(test: HeldOutDeltas) -> str:
-    """The headline: test accuracy where both runs share their test
+def _test(test: HeldOutDeltas, headline: str) -> str:
+    """The headline: the test figure where both runs share their test
     images, else why not."""
     overall = test.overall
     if overall is None:
         return f"{test.note}; the eval figures below are what there is"
     int8 = "" if test.int8 is None else f"; int8 {_figure_change(test.int8)}"
     return (
-        f"test accuracy {_change(overall)} on the same"
+        f"test {headline} {_change(overall)} on the same"
         f" {overall.examples_a} test images{int8}"
     )
 
@@ -172,16 +198,18 @@ def _file_changes(changes: Sequence[FileChange]) -> str:
     return ", ".join(f"{counts[kind]} {kind}" for kind in CHANGE_KINDS)
 
 
-def _count_changes(rows: Sequence[CountRow]) -> str:
+def _count_changes(rows: Sequence[CountRow], counted: str) -> str:
+    if not rows:
+        return f"{counted} per class and split not known"
     changed = [row for row in rows if row.change]
     if not changed:
-        return "images per class and split as before"
+        return f"{counted} per class and split as before"
     shown = ", ".join(
         f"{row.split}/{row.label} {row.a} → {row.b}"
         for row in changed[:_SUMMARY_ITEMS]
     )
     more = len(changed) - _SUMMARY_ITEMS
-    return "images " + shown + (f" and {more} more" if more > 0 else "")
+    return f"{counted} " + shown + (f" and {more} more" if more > 0 else "")
 
 
 def _drift(drift: Sequence[FeatureDrift]) -> str:
@@ -204,17 +232,17 @@ def _drift(drift: Sequence[FeatureDrift]) -> str:
     )
 
 
-def _tflite(figures: Sequence[FigureDelta]) -> str:
+def _tflite(figures: Sequence[FigureDelta], headline: str) -> str:
     by_name = {figure.name: figure for figure in figures}
     parts = []
     for kind in ("int8", "float32"):
         size = by_name.get(f"{kind}_bytes")
-        accuracy = by_name.get(f"{kind}_accuracy")
-        if size is None or accuracy is None:
+        figure = by_name.get(f"{kind}_{headline}")
+        if size is None or figure is None:
             continue
         parts.append(
-            f"{kind} {_kib(size.a)} → {_kib(size.b)} KiB, accuracy"
-            f" {_fraction(accuracy.a)} → {_fraction(accuracy.b)}"
+            f"{kind} {_kib(size.a)} → {_kib(size.b)} KiB, {headline}"
+            f" {_fraction(figure.a)} → {_fraction(figure.b)}"
         )
     return "; ".join(parts) or "no TFLite figures"
 

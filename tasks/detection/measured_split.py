@@ -19,7 +19,7 @@ from tfx.dsl.io import fileio
 
 from core.readers.example_tables import (
     images_digest,
-    read_file_hashes,
+    read_file_images,
     read_int_features,
 )
 from core.tflite import input_image_shape, predict_tflite
@@ -150,7 +150,7 @@ def measure_split(
         transformed_dir, input_image_shape(keras_model)
     )
     slices = read_int_features([transformed_dir], list(slice_features))
-    paths, hashes = read_file_hashes([raw_dir])
+    paths, hashes, _ = read_file_images([raw_dir])
     with fileio.open(int8_model_file, "rb") as file:
         int8_model = file.read()
     truth = ground_truth(targets)
