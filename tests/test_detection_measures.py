@@ -123,3 +123,22 @@ def test_the_summary_prints_the_task_table_under_its_headline():
     ]
     assert lines[start + 3].split() == ["WBC", "72", "1.000", "-"]
     assert "data quality" not in summary and "issues to review" not in summary
+
+
+def test_map50_by_box_size_counts_the_boxes_of_each_size():
+    small = [0.1, 0.1, 0.15, 0.15]  # 0.0025 of the image: under 16² px
+    medium = [0.5, 0.5, 0.6, 0.6]  # 0.01
+    large = [0.2, 0.5, 0.6, 0.9]  # 0.16: over 48² px
+    truth = [ImageBoxes(np.array([small, medium, large]), np.array([0, 0, 1]))]
+    # The large and medium boxes found; the small one missed.
+    found = [
+        ImageBoxes(
+            np.array([medium, large]), np.array([0, 1]), np.array([0.9, 0.8])
+        )
+    ]
+    by_size = map_figures(truth, found, CLASSES, {})["by_box_size"]
+    assert by_size == {
+        "small": {"mAP50": 0.0, "boxes": 1},
+        "medium": {"mAP50": pytest.approx(1.0), "boxes": 1},
+        "large": {"mAP50": pytest.approx(1.0), "boxes": 1},
+    }

@@ -260,6 +260,16 @@ def test_the_labels_are_trains_and_the_slices_the_buckets(oracle_page):
     assert {s[3] for s in slices} == {"1.000"}
 
 
+def test_box_sizes_split_the_boxes_the_oracle_finds(oracle_page):
+    for split in ("test", "eval"):
+        sizes = Tables(oracle_page.read_text()).by_class(f"{split}-sizes")
+        assert list(sizes) == ["small", "medium", "large"]
+        boxes = {size: int(row["Boxes"]) for size, row in sizes.items()}
+        assert sum(boxes.values()) == sum(boxes_per_class(IMAGES[split]))
+        for size, row in sizes.items():
+            assert row["mAP50"] == ("1.000" if boxes[size] else "—"), size
+
+
 def test_the_page_loads_nothing_from_the_network(oracle_page):
     page = oracle_page.read_text()
     policy = re.search(r'Content-Security-Policy" content="([^"]+)"', page)
@@ -308,7 +318,7 @@ def test_without_test_eval_is_measured_alone(saved_model, tmp_path):
         title=TITLE,
     )
     page = Path(path).read_text()
-    assert list(Tables(page).rows) == ["eval-scores"]
+    assert list(Tables(page).rows) == ["eval-scores", "eval-sizes"]
     assert "On eval, a line per class" in page
     assert "No train split was given." in page
     assert "The examples have no property buckets." in page

@@ -17,7 +17,7 @@ detections are false positives of their classes.
 import contextlib
 import dataclasses
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -38,6 +38,10 @@ class MeanAveragePrecision:
     map50: float | None  # None: no image has a ground-truth box
     map50_95: float | None
     per_class: tuple[ClassAveragePrecision, ...]
+    # mAP50 of the boxes of each area range asked for, by its name.
+    map50_by_size: Mapping[str, float | None] = dataclasses.field(
+        default_factory=dict
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,10 +60,15 @@ def mean_average_precision(
     class_names: Sequence[str],
     *,
     max_detections: int = 100,
+    area_ranges: Mapping[str, tuple[float, float]] | None = None,
 ) -> MeanAveragePrecision:
     """mAP50 and mAP50-95, overall and per class, of `detections` (with
     scores) against `ground_truth`, both one entry per image in the same
-    order; a class index points into `class_names`."""
+    order; a class index points into `class_names`. With `area_ranges`
+    (name → smallest and largest area, in the boxes' units squared), also
+    mAP50 over the boxes of each, as COCO's small, medium and large: a
+    detection outside the range is left out unless it matches a box in
+    it."""
     if len(ground_truth) != len(detections):
         raise ValueError(
             f"{len(ground_truth)} images of ground truth but"
@@ -74,14 +83,16 @@ def mean_average_precision(
     found = _coco(images, categories, _annotations(detections))
     evaluation = COCOeval(truth, found, iouType="bbox")
     evaluation.params.maxDets = [max_detections]
-    evaluation.params.areaRng = [[0.0, np.inf]]
-    evaluation.params.areaRngLbl = ["all"]
+    ranges = dict(area_ranges or {})
+    evaluation.params.areaRng = [[0.0, np.inf], *map(list, ranges.values())]
+    evaluation.params.areaRngLbl = ["all", *ranges]
     with contextlib.redirect_stdout(io.StringIO()):
         evaluation.evaluate()
         evaluation.accumulate()
     # [IoU thresholds, recall points, classes, area ranges, max dets],
     # -1 where a class has no ground truth.
-    precision = evaluation.eval["precision"][:, :, :, 0, -1]
+    by_area = evaluation.eval["precision"][..., -1]
+    precision = by_area[..., 0]
     counts = np.bincount(
         np.concatenate(
             [np.asarray(image.classes, int) for image in ground_truth]
@@ -99,7 +110,13 @@ def mean_average_precision(
         for index, name in enumerate(class_names)
     )
     return MeanAveragePrecision(
-        _mean(precision[:1]), _mean(precision), per_class
+        _mean(precision[:1]),
+        _mean(precision),
+        per_class,
+        {
+            name: _mean(by_area[:1, ..., index])
+            for index, name in enumerate(ranges, start=1)
+        },
     )
 
 

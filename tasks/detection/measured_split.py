@@ -30,7 +30,7 @@ from tasks.detection.box_matching import (
     best_f1,
     precision_recall_curves,
 )
-from tasks.detection.evaluation import MAP50, MAP50_95
+from tasks.detection.evaluation import BOX_SIZES, MAP50, MAP50_95
 from tasks.detection.mean_average_precision import (
     ImageBoxes,
     MeanAveragePrecision,
@@ -177,7 +177,9 @@ def map_figures(
     """mAP50 and mAP50-95 overall and per class (classes with boxes), and
     mAP50 per value of each slice feature (feature → one value per
     image), worst slice first."""
-    overall = mean_average_precision(truth, found, class_names)
+    overall = mean_average_precision(
+        truth, found, class_names, area_ranges=BOX_SIZES
+    )
     best = best_f1(precision_recall_curves(truth, found, class_names))
     slices = []
     for feature, values in slice_values.items():
@@ -202,8 +204,30 @@ def map_figures(
         MAP50_95: overall.map50_95,
         **_per_class(overall),
         "best_f1_confidence": best.confidence,
+        "by_box_size": {
+            size: {MAP50: overall.map50_by_size[size], "boxes": boxes}
+            for size, boxes in boxes_by_size(truth).items()
+        },
         "table": _class_table(best, overall),
         "slices": sorted(slices, key=lambda s: s[MAP50]),
+    }
+
+
+def boxes_by_size(truth: Sequence[ImageBoxes]) -> dict[str, int]:
+    """The boxes of each of BOX_SIZES' area ranges, as COCO counts them
+    (both ends in)."""
+    areas = np.concatenate(
+        [np.zeros(0)]
+        + [
+            np.prod(
+                np.diff(np.reshape(image.boxes, (-1, 2, 2)), axis=1), -1
+            ).reshape(-1)
+            for image in truth
+        ]
+    )
+    return {
+        size: int(np.sum((areas >= low) & (areas <= high)))
+        for size, (low, high) in BOX_SIZES.items()
     }
 
 

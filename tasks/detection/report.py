@@ -40,7 +40,12 @@ from tasks.detection.detection_charts import (
     label_distribution_charts,
     precision_recall_chart,
 )
-from tasks.detection.evaluation import MAP50, MAP50_95, SLICE_PROPERTIES
+from tasks.detection.evaluation import (
+    BOX_SIZES,
+    MAP50,
+    MAP50_95,
+    SLICE_PROPERTIES,
+)
 from tasks.detection.label_distribution import (
     LabelDistribution,
     label_distribution,
@@ -63,8 +68,10 @@ SECTIONS = (
     ("curves", "Precision and recall curves"),
     ("confusion", "Confusion matrix"),
     ("labels", "Train labels"),
+    ("sizes", "mAP50 by box size"),
     ("slices", "mAP50 per slice"),
 )
+INPUT_AREA = centernet.INPUT_HEIGHT * centernet.INPUT_WIDTH
 _BATCH = 16
 
 
@@ -74,6 +81,13 @@ class SliceScore:
     bucket: int  # its quantile bucket, 0 the lowest
     map50: float
     images: int
+
+
+@dataclasses.dataclass(frozen=True)
+class SizeScore:
+    size: str  # COCO's small, medium or large, scaled to the input
+    boxes: int
+    map50: float | None  # None: no box of the size
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -89,6 +103,7 @@ class SplitFigures:
     class_map50_95: Mapping[str, float]
     confusion: ConfusionMatrix  # at best.confidence
     slices: tuple[SliceScore, ...]  # worst first; none without buckets
+    sizes: tuple[SizeScore, ...]  # small, medium, large
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -186,6 +201,10 @@ def split_figures(
         slices=tuple(
             SliceScore(s["feature"], s["value"], s[MAP50], s["examples"])
             for s in average_precision["slices"]
+        ),
+        sizes=tuple(
+            SizeScore(size, figures["boxes"], figures[MAP50])
+            for size, figures in average_precision["by_box_size"].items()
         ),
     )
 
@@ -293,6 +312,13 @@ _SLICE_COLUMNS: list[Column[SliceScore]] = [
 ]
 
 
+_SIZE_COLUMNS: list[Column[SizeScore]] = [
+    Column("size", "Box size", lambda s: s.size),
+    number("boxes", "Boxes", lambda s: s.boxes, ","),
+    number("map50", MAP50, lambda s: s.map50, ".3f", missing="—"),
+]
+
+
 def render_report(figures: DetectionFigures, title: str) -> str:
     """The page of `figures`: tables of every measured split, charts of
     the first (test if measured)."""
@@ -324,6 +350,11 @@ def render_report(figures: DetectionFigures, title: str) -> str:
             for s in figures.splits
         },
         slices={s.name: _slices_table(s) for s in figures.splits},
+        sizes={
+            s.name: table(f"{s.name}-sizes", _SIZE_COLUMNS, s.sizes)
+            for s in figures.splits
+        },
+        size_limits=_size_limits(),
         labels=figures.labels,
     )
 
@@ -341,6 +372,15 @@ def _scores_table(split: SplitFigures) -> Table:
     ]
     overall = _ClassRow(split.best.all_classes, split.map50, split.map50_95)
     return table(f"{split.name}-scores", _SCORE_COLUMNS, rows, footer=overall)
+
+
+def _size_limits() -> str:
+    """BOX_SIZES' bounds in pixels of the detector's input."""
+    small, medium = (
+        math.sqrt(BOX_SIZES[size][1] * INPUT_AREA)
+        for size in ("small", "medium")
+    )
+    return f"{small:.0f}² and {medium:.0f}²"
 
 
 def _classes_without_boxes(
