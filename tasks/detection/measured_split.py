@@ -63,6 +63,26 @@ def read_split(
     """Images [n, *input_shape] float32 and their boxes [n, MAX_BOXES, 5]
     (ymin, xmin, ymax, xmax, class; padded with class -1) from the
     transformed TFRecords in `split_dir`, the first `limit` if given."""
+    dataset = transformed_boxes(
+        split_dir,
+        tf.io.FixedLenFeature([math.prod(input_shape)], tf.float32),
+    )
+    if limit is not None:
+        dataset = dataset.take(limit)
+    images, found = [], []
+    for image, boxes, classes in dataset.batch(64):
+        images.append(image.numpy().reshape(-1, *input_shape))
+        found.append(targets(boxes, classes))
+    if not images:
+        raise ValueError(f"{split_dir} holds no examples.")
+    return np.concatenate(images), np.concatenate(found)
+
+
+def transformed_boxes(
+    split_dir: str, image: tf.io.FixedLenFeature | tf.io.VarLenFeature
+) -> tf.data.Dataset:
+    """(image, boxes, classes) of each transformed example in `split_dir`,
+    as the Trainer reads them, the image parsed as `image`."""
     pattern = posixpath.join(split_dir, "*.gz")
     files = sorted(os.fsdecode(path) for path in fileio.glob(pattern))
     if not files:
@@ -71,9 +91,7 @@ def read_split(
             " at the Transform's transformed_examples, written as TFRecords."
         )
     spec: dict[str, Any] = {
-        features.TRANSFORMED_IMAGE: tf.io.FixedLenFeature(
-            [math.prod(input_shape)], tf.float32
-        ),
+        features.TRANSFORMED_IMAGE: image,
         **{
             key: tf.io.VarLenFeature(
                 tf.int64 if key == features.OBJECT_LABEL else tf.float32
@@ -81,21 +99,15 @@ def read_split(
             for key in BOX_FEATURES
         },
     }
-    dataset = read_boxes(files, spec)
-    if limit is not None:
-        dataset = dataset.take(limit)
-    images, targets = [], []
-    for image, boxes, classes in dataset.batch(64):
-        images.append(image.numpy().reshape(-1, *input_shape))
-        targets.append(
-            np.concatenate(
-                [boxes.numpy(), classes.numpy()[..., None].astype(np.float32)],
-                axis=-1,
-            )
-        )
-    if not images:
-        raise ValueError(f"{pattern} holds no examples.")
-    return np.concatenate(images), np.concatenate(targets)
+    return read_boxes(files, spec)
+
+
+def targets(boxes: tf.Tensor, classes: tf.Tensor) -> np.ndarray:
+    """A batch of read_boxes' boxes and classes as [n, MAX_BOXES, 5]
+    (ymin, xmin, ymax, xmax, class)."""
+    return np.concatenate(
+        [boxes.numpy(), classes.numpy()[..., None].astype(np.float32)], -1
+    )
 
 
 def measure_tflite(

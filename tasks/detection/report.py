@@ -55,9 +55,9 @@ from tasks.detection.measured_split import (
     detections,
     ground_truth,
     map_figures,
+    targets,
+    transformed_boxes,
 )
-from tasks.detection.preprocessing import BOX_FEATURES
-from tasks.detection.trainer import read_boxes
 
 TRAIN, EVAL, TEST = "train", "eval", "test"
 # Test first: the loop never changes it, so it is the fixed yardstick.
@@ -219,7 +219,7 @@ def predict_split(
     truth: list[ImageBoxes] = []
     found: list[ImageBoxes] = []
     for images, boxes, classes in _batches(split_dir, image):
-        truth += ground_truth(_targets(boxes, classes))
+        truth += ground_truth(targets(boxes, classes))
         found += detections(
             model.predict_on_batch(tf.reshape(images, [-1, *shape]))
         )
@@ -233,7 +233,7 @@ def read_ground_truth(split_dir: str) -> list[ImageBoxes]:
     return [
         found
         for _, boxes, classes in _batches(split_dir, image)
-        for found in ground_truth(_targets(boxes, classes))
+        for found in ground_truth(targets(boxes, classes))
     ]
 
 
@@ -251,31 +251,7 @@ def read_slices(split_dir: str) -> dict[str, np.ndarray]:
 def _batches(
     split_dir: str, image: tf.io.FixedLenFeature | tf.io.VarLenFeature
 ) -> tf.data.Dataset:
-    """(images, boxes, classes) batches of the transformed examples in
-    `split_dir`, the images parsed as `image`."""
-    pattern = posixpath.join(split_dir, "*.gz")
-    if not fileio.glob(pattern):
-        raise ValueError(
-            f"No gzip'd TFRecord files match {pattern}: point the report at"
-            " the Transform's transformed_examples."
-        )
-    spec = {
-        features.TRANSFORMED_IMAGE: image,
-        **{
-            key: tf.io.VarLenFeature(
-                tf.int64 if key == features.OBJECT_LABEL else tf.float32
-            )
-            for key in BOX_FEATURES
-        },
-    }
-    return read_boxes([pattern], spec).batch(_BATCH)
-
-
-def _targets(boxes: tf.Tensor, classes: tf.Tensor) -> np.ndarray:
-    """Boxes and classes as read_split's targets [n, MAX_BOXES, 5]."""
-    return np.concatenate(
-        [boxes.numpy(), classes.numpy()[..., None].astype(np.float32)], -1
-    )
+    return transformed_boxes(split_dir, image).batch(_BATCH)
 
 
 def _check_classes(model: tf.keras.Model, class_names: Sequence[str]) -> None:
